@@ -1,0 +1,77 @@
+"""Generates the quickstart corpus: German number words -> English number words.
+
+German writes a number as one word with the units before the tens ("vierundfünfzig", four-and-
+fifty); English writes separate words with the tens first ("fifty four"). A model must split the
+compound and reorder its parts, and, because the test numbers never occur in training, it must
+generalize. Run ``python corpora/number_words.py`` to write ``corpora/number_words/{train,valid,test}.{de,en}``
+(deterministic: the committed files are its output).
+"""
+
+import os
+import random
+
+DE_UNITS = ["", "eins", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun"]
+DE_TEENS = ["zehn", "elf", "zwölf", "dreizehn", "vierzehn", "fünfzehn", "sechzehn", "siebzehn",
+            "achtzehn", "neunzehn"]
+DE_TENS = ["", "", "zwanzig", "dreißig", "vierzig", "fünfzig", "sechzig", "siebzig", "achtzig",
+           "neunzig"]
+EN_UNITS = ["", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+EN_TEENS = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+            "eighteen", "nineteen"]
+EN_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+
+MAXIMUM = 99_999
+SPLIT_SIZES = {"valid": 500, "test": 1000}
+TRAIN_SIZE = 12_000
+
+
+def german(n: int, compound: bool = False) -> str:
+    """German number word for 1 <= n <= 999999; ``compound`` gives "ein" for a leading 1."""
+    if n >= 1000:
+        return _prefix(n // 1000) + "tausend" + (german(n % 1000) if n % 1000 else "")
+    if n >= 100:
+        return _prefix(n // 100) + "hundert" + (german(n % 100) if n % 100 else "")
+    if n >= 20:
+        units = n % 10
+        return (_prefix(units) + "und" if units else "") + DE_TENS[n // 10]
+    if n >= 10:
+        return DE_TEENS[n - 10]
+    return "ein" if compound and n == 1 else DE_UNITS[n]
+
+
+def _prefix(n: int) -> str:
+    return german(n, compound=True)
+
+
+def english(n: int) -> str:
+    """English number words for 1 <= n <= 999999, e.g. 354 -> "three hundred fifty four"."""
+    if n >= 1000:
+        return " ".join(filter(None, [english(n // 1000), "thousand", n % 1000 and english(n % 1000)]))
+    if n >= 100:
+        return " ".join(filter(None, [EN_UNITS[n // 100], "hundred", n % 100 and english(n % 100)]))
+    if n >= 20:
+        return " ".join(filter(None, [EN_TENS[n // 10], EN_UNITS[n % 10]]))
+    return EN_TEENS[n - 10] if n >= 10 else EN_UNITS[n]
+
+
+def splits(seed: int = 20261126) -> dict:
+    """Disjoint random samples of 1..MAXIMUM: {"train": [...], "valid": [...], "test": [...]}."""
+    numbers = list(range(1, MAXIMUM + 1))
+    random.Random(seed).shuffle(numbers)
+    result, start = {}, 0
+    for name, size in [*SPLIT_SIZES.items(), ("train", TRAIN_SIZE)]:
+        result[name] = numbers[start:start + size]
+        start += size
+    return result
+
+
+def write(directory: str) -> None:
+    os.makedirs(directory, exist_ok=True)
+    for name, numbers in splits().items():
+        for lang, words in (("de", german), ("en", english)):
+            with open(os.path.join(directory, f"{name}.{lang}"), "w", encoding="utf-8") as f:
+                f.writelines(words(n) + "\n" for n in numbers)
+
+
+if __name__ == "__main__":
+    write(os.path.join(os.path.dirname(os.path.abspath(__file__)), "number_words"))

@@ -1,0 +1,70 @@
+"""Shared fixtures: toy corpora written to temp dirs and one small trained run."""
+
+import os
+import random
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest
+import yaml
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def write_lines(path, lines):
+    with open(path, "w", encoding="utf-8") as f:
+        f.writelines(line + "\n" for line in lines)
+    return str(path)
+
+
+def reversal_pairs(count, seed):
+    """Random words over a-h and their reversals: the toy task of Sutskever et al."""
+    rng = random.Random(seed)
+    words = ["".join(rng.choice("abcdefgh") for _ in range(rng.randint(3, 7)))
+             for _ in range(count)]
+    return words, [w[::-1] for w in words]
+
+
+def write_recipe(directory, *, train_size=1500, valid_size=100, **sections):
+    """Writes a char-level reversal corpus and a tiny recipe into ``directory``.
+
+    Keyword sections (``model={...}``, ``train={...}``) update the recipe's defaults.
+    """
+    directory = str(directory)
+    paths = {}
+    for name, count, seed in (("train", train_size, 1), ("valid", valid_size, 2)):
+        sources, targets = reversal_pairs(count, seed)
+        paths[name] = {"src": write_lines(os.path.join(directory, f"{name}.src"), sources),
+                       "tgt": write_lines(os.path.join(directory, f"{name}.tgt"), targets)}
+    recipe = {
+        "name": "toy",
+        "data": {"train": paths["train"], "valid": paths["valid"], "test": paths["valid"],
+                 "max_src_tokens": 20, "max_tgt_tokens": 20},
+        "tokenizer": {"type": "char", "joint": True, "vocab_size": 32},
+        "model": {"embedding_dim": 32, "units": 64, "layers": 1, "dropout": 0.0},
+        "train": {"batch_tokens": 512, "max_steps": 20, "learning_rate": 0.01,
+                  "label_smoothing": 0.0, "checkpoint_every": 10, "eval_every": 1000,
+                  "log_every": 10, "seed": 7},
+        "decode": {"beam_size": 1, "batch_size": 32, "max_length_ratio": 1.5,
+                   "max_length_offset": 2},
+    }
+    for section, values in sections.items():
+        recipe[section].update(values)
+    path = os.path.join(directory, "toy.yaml")
+    with open(path, "w", encoding="utf-8") as f:
+        yaml.safe_dump(recipe, f)
+    return path
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory):
+    """A reversal model trained to about 99% exact match (about 15 s on 2 CPU cores)."""
+    from translit.recipe import load_recipe
+    from translit.training import train
+
+    directory = tmp_path_factory.mktemp("reversal")
+    recipe = load_recipe(write_recipe(directory, train={"max_steps": 800, "learning_rate": 0.005},
+                                      model={"units": 128}))
+    run_dir = str(directory / "run")
+    record = train(recipe, run_dir)
+    return {"run_dir": run_dir, "record": record, "directory": str(directory)}

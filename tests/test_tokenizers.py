@@ -1,0 +1,53 @@
+import tensorflow as tf
+
+from translit.recipe import TokenizerConfig
+from translit.tokenizers import (BOS_ID, EOS_ID, load_tokenizers, source_ids, target_ids,
+                                 train_tokenizers)
+
+SOURCES = ["einundzwanzig Katzen", "dreihundert Hunde", "Grüße aus Köln", "zweiundvierzig"] * 40
+TARGETS = ["twenty one cats", "three hundred dogs", "greetings from cologne", "forty two"] * 40
+
+
+def _round_trip(tokenizer, texts):
+    ids = tokenizer.tokenize(tf.constant(texts))
+    return [t.decode("utf-8") for t in tokenizer.detokenize(ids).numpy()], ids
+
+
+def test_sentencepiece_round_trip_and_reload(tmp_path):
+    for model_type in ("unigram", "bpe"):
+        config = TokenizerConfig(type="sentencepiece", model_type=model_type, vocab_size=60,
+                                 joint=False)
+        source, target = train_tokenizers(config, SOURCES, TARGETS, str(tmp_path / model_type))
+        texts = ["einundzwanzig Hunde", "Köln"]
+        decoded, ids = _round_trip(source, texts)
+        assert decoded == texts
+        assert int(tf.reduce_min(ids.flat_values)) > EOS_ID  # specials are never pieces
+        reloaded, _ = load_tokenizers(config, str(tmp_path / model_type))
+        assert reloaded.tokenize(tf.constant(texts)).to_list() == ids.to_list()
+        assert _round_trip(target, ["forty one cats"])[0] == ["forty one cats"]
+
+
+def test_normalization_is_applied_in_graph():
+    config = TokenizerConfig(type="char", normalization="NFC", vocab_size=100)
+    tokenizer, _ = train_tokenizers(config, ["Köln"], ["x"], "/tmp/translit-test-nfc")
+    decomposed = "Ko\u0308ln"  # o + combining diaeresis
+    assert _round_trip(tokenizer, [decomposed])[0] == ["Köln"]
+
+
+def test_char_round_trip_unknown_characters_and_reload(tmp_path):
+    config = TokenizerConfig(type="char", vocab_size=100, joint=True)
+    tokenizer, same = train_tokenizers(config, SOURCES, TARGETS, str(tmp_path))
+    assert tokenizer is same
+    assert _round_trip(tokenizer, ["drei Katzen", ""])[0] == ["drei Katzen", ""]
+    assert _round_trip(tokenizer, ["Q"])[0] == ["\ufffd"]  # unseen -> <unk>
+    reloaded, _ = load_tokenizers(config, str(tmp_path))
+    assert reloaded.tokenize(tf.constant(["Köln"])).to_list() == \
+        tokenizer.tokenize(tf.constant(["Köln"])).to_list()
+
+
+def test_source_and_target_ids_add_specials():
+    config = TokenizerConfig(type="char", vocab_size=100)
+    tokenizer, _ = train_tokenizers(config, ["abc"], ["abc"], "/tmp/translit-test-specials")
+    assert source_ids(tokenizer, tf.constant(["abc", ""]), max_tokens=2).to_list() == \
+        [[4, 5, EOS_ID], [EOS_ID]]
+    assert target_ids(tokenizer, tf.constant(["ab"])).to_list() == [[BOS_ID, 4, 5, EOS_ID]]

@@ -1,0 +1,86 @@
+"""A tiny model learns a toy task; checkpoints resume; translation keeps the input order."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from translit.errors import UserError
+from translit.recipe import load_recipe
+from translit.run_dir import RunDir
+from translit.training import Trainer, masked_cross_entropy, train
+from translit.translator import load_translator
+from conftest import reversal_pairs, write_recipe
+
+
+def test_reversal_is_learned_to_95_percent_exact_match(trained_run):
+    translator, _ = load_translator(trained_run["run_dir"], beam_size=1)
+    sources, targets = reversal_pairs(200, seed=99)  # unseen words
+    outputs = translator.translate_lines(sources, batch_size=64)
+    accuracy = np.mean([o == t for o, t in zip(outputs, targets)])
+    assert accuracy >= 0.95, list(zip(sources, outputs))[:10]
+
+
+def test_metrics_log_has_train_and_eval_records(trained_run):
+    with open(RunDir(trained_run["run_dir"]).metrics_path) as f:
+        records = [json.loads(line) for line in f]
+    train_records = [r for r in records if r["type"] == "train"]
+    assert train_records[-1]["step"] == 800
+    assert train_records[-1]["loss"] < train_records[0]["loss"]
+    assert {"target_tokens_per_s", "grad_norm", "learning_rate"} <= set(train_records[0])
+    final = records[-1]
+    assert final["type"] == "eval" and final["test_chrf"] > 95 and "valid_bleu" in final
+
+
+def test_translation_keeps_input_order_whatever_the_batch_size(trained_run):
+    translator, _ = load_translator(trained_run["run_dir"], beam_size=2)
+    sources = ["abcdefg", "hg", "abc", "", "cab", "hhhaaab", "de"]
+    one_by_one = [translator.translate_lines([s], batch_size=1)[0] for s in sources]
+    assert translator.translate_lines(sources, batch_size=3) == one_by_one
+    assert translator.translate_lines(sources, batch_size=100) == one_by_one
+    assert one_by_one[0] == "gfedcba" and one_by_one[2] == "cba"
+
+
+def test_resume_continues_from_the_saved_step(tmp_path):
+    path = write_recipe(tmp_path, train={"max_steps": 10, "checkpoint_every": 5, "log_every": 5})
+    run_dir = str(tmp_path / "run")
+    train(load_recipe(path), run_dir)
+    first = Trainer(load_recipe(path), run_dir)  # resumes, trains nothing yet
+    assert int(first.step) == 10
+    weights = [w.numpy() for w in first.model.weights]
+    resumed = Trainer(load_recipe(path, ["train.max_steps=15"]), run_dir)
+    assert all(np.array_equal(a, b.numpy()) for a, b in zip(weights, resumed.model.weights))
+    resumed.train()
+    assert int(resumed.step) == 15
+    assert RunDir(run_dir).latest_checkpoint().endswith("ckpt-15")
+    with open(RunDir(run_dir).metrics_path) as f:
+        steps = [json.loads(line)["step"] for line in f if '"train"' in line]
+    assert steps == [5, 10, 15]
+
+
+def test_resume_refuses_a_different_model(tmp_path):
+    path = write_recipe(tmp_path, train={"max_steps": 2})
+    run_dir = str(tmp_path / "run")
+    train(load_recipe(path), run_dir)
+    with pytest.raises(UserError, match="trained with model.units=64, the recipe now says 32"):
+        Trainer(load_recipe(path, ["model.units=32"]), run_dir)
+
+
+def test_max_epochs_stops_training(tmp_path):
+    path = write_recipe(tmp_path, train={"max_steps": None, "max_epochs": 2})
+    trainer = Trainer(load_recipe(path), str(tmp_path / "run"))
+    trainer.train()
+    assert int(trainer.epoch) == 2 and 0 < int(trainer.step) < 100
+
+
+def test_masked_cross_entropy_ignores_padding_and_smooths():
+    logits = tf.math.log(tf.constant([[[0.7, 0.1, 0.2], [0.2, 0.2, 0.6]]]))
+    labels = tf.constant([[0, 2]])  # the first position is padding
+    total, count = masked_cross_entropy(logits, labels)
+    assert float(count) == 1.0
+    assert float(total) == pytest.approx(-np.log(0.6), rel=1e-5)
+    smoothed, _ = masked_cross_entropy(logits, labels, label_smoothing=0.3)
+    expected = 0.7 * -np.log(0.6) + 0.3 * -np.mean(np.log([0.2, 0.2, 0.6]))
+    assert float(smoothed) == pytest.approx(expected, rel=1e-5)

@@ -1,0 +1,104 @@
+"""Parallel corpus readers: a source and a target file (plain or .gz), or one TSV file."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import logging
+from dataclasses import dataclass
+from typing import Iterator, List, Optional
+
+from translit.errors import UserError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ParallelCorpus:
+    """Aligned sentence pairs, with the count of pairs skipped for an empty side."""
+
+    sources: List[str]
+    targets: List[str]
+    skipped_empty: int = 0
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+
+def read_lines(path: str) -> Iterator[str]:
+    """Yields the lines of a UTF-8 text file (``.gz`` is decompressed).
+
+    A UTF-8 byte order mark and CRLF line ends are accepted and removed.
+
+    Raises:
+      UserError: the file is missing or a line is not valid UTF-8 (names file and line).
+    """
+    opener = gzip.open if path.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as f:
+            for number, raw in enumerate(f, start=1):
+                if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                    raw = raw[3:]
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    raise UserError(f"{path}:{number}: not valid UTF-8 (byte {e.start + 1} of "
+                                    "the line); convert the file to UTF-8, e.g. with iconv") from None
+                yield line.rstrip("\n").rstrip("\r")
+    except FileNotFoundError:
+        raise UserError(f"Corpus file not found: {path}") from None
+    except (OSError, EOFError) as e:
+        raise UserError(f"{path}: cannot be read: {e}") from None
+
+
+def read_parallel(src: Optional[str] = None, tgt: Optional[str] = None,
+                  tsv: Optional[str] = None) -> ParallelCorpus:
+    """Reads a parallel corpus and checks it.
+
+    Args:
+      src, tgt: aligned source and target files, one sentence per line.
+      tsv: instead of ``src``/``tgt``, one file of ``source<TAB>target`` lines.
+    Returns:
+      The pairs in file order; pairs with an empty (or whitespace-only) side are skipped, counted
+      in ``skipped_empty`` and in the log.
+    Raises:
+      UserError: line counts differ, a TSV line has no tab, or a file cannot be read.
+    """
+    if tsv is not None:
+        pairs = _read_tsv(tsv)
+        name = tsv
+    else:
+        pairs = _zip_files(src, tgt)
+        name = f"{src} / {tgt}"
+    corpus = ParallelCorpus([], [])
+    for source, target in pairs:
+        if source.strip() and target.strip():
+            corpus.sources.append(source.strip())
+            corpus.targets.append(target.strip())
+        else:
+            corpus.skipped_empty += 1
+    if corpus.skipped_empty:
+        log.warning("%s: skipped %d pairs with an empty side", name, corpus.skipped_empty)
+    if not corpus.sources:
+        raise UserError(f"{name}: no sentence pairs (every line is empty)")
+    return corpus
+
+
+def _zip_files(src: str, tgt: str) -> Iterator[tuple]:
+    counts = [0, 0]
+    for source, target in itertools.zip_longest(read_lines(src), read_lines(tgt)):
+        counts[0] += source is not None
+        counts[1] += target is not None
+        if source is not None and target is not None:
+            yield source, target
+    if counts[0] != counts[1]:
+        raise UserError(f"Line counts differ: {src} has {counts[0]} lines, {tgt} has "
+                        f"{counts[1]}; the files must be aligned line by line")
+
+
+def _read_tsv(path: str) -> Iterator[tuple]:
+    for number, line in enumerate(read_lines(path), start=1):
+        source, sep, target = line.partition("\t")
+        if not sep and line.strip():
+            raise UserError(f"{path}:{number}: expected 'source<TAB>target', found no tab")
+        yield source, target.split("\t")[0]

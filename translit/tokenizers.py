@@ -1,0 +1,180 @@
+"""Tokenization pipelines: Unicode normalization, then SentencePiece pieces or characters.
+
+Both tokenizers are ``tf.Module`` objects whose ``tokenize`` and ``detokenize`` are TensorFlow
+ops (tensorflow-text), so training, ``translate`` and an exported SavedModel tokenize identically.
+Every vocabulary reserves the same ids for the special symbols below.
+"""
+
+from __future__ import annotations
+
+import collections
+import io
+import json
+import os
+import unicodedata
+from typing import Iterable, List, Optional, Sequence, Tuple
+
+import sentencepiece as spm
+import tensorflow as tf
+import tensorflow_text as tf_text
+
+from translit.errors import UserError
+from translit.recipe import TokenizerConfig
+
+PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
+SPECIALS = ("<pad>", "<unk>", "<s>", "</s>")
+
+
+class Tokenizer(tf.Module):
+    """Strings to ids and back, in-graph. Subclasses set ``vocab_size``."""
+
+    def __init__(self, normalization: str, name=None):
+        super().__init__(name=name)
+        self.normalization = normalization
+        self.vocab_size = 0
+
+    def normalize(self, texts: tf.Tensor) -> tf.Tensor:
+        if self.normalization == "none":
+            return texts
+        return tf_text.normalize_utf8(texts, self.normalization)
+
+    def tokenize(self, texts: tf.Tensor) -> tf.RaggedTensor:
+        """(batch,) strings -> (batch, None) int32 ids, without BOS/EOS."""
+        raise NotImplementedError
+
+    def detokenize(self, ids: tf.RaggedTensor) -> tf.Tensor:
+        """(batch, None) ids without specials -> (batch,) strings."""
+        raise NotImplementedError
+
+    def save(self, directory: str, stem: str) -> None:
+        raise NotImplementedError
+
+
+class SentencePieceTokenizer(Tokenizer):
+    """A SentencePiece model (unigram or BPE) applied with tensorflow-text."""
+
+    def __init__(self, model_proto: bytes, normalization: str):
+        super().__init__(normalization)
+        self.model_proto = model_proto
+        self._sp = tf_text.SentencepieceTokenizer(model=model_proto, out_type=tf.int32)
+        self.vocab_size = int(self._sp.vocab_size())
+
+    def tokenize(self, texts):
+        return self._sp.tokenize(self.normalize(texts))
+
+    def detokenize(self, ids):
+        return self._sp.detokenize(ids)
+
+    def save(self, directory, stem):
+        with open(os.path.join(directory, f"{stem}.model"), "wb") as f:
+            f.write(self.model_proto)
+
+    @classmethod
+    def train(cls, sentences: Sequence[str], config: TokenizerConfig) -> "SentencePieceTokenizer":
+        """Trains a SentencePiece model on already normalized sentences."""
+        model = io.BytesIO()
+        spm.SentencePieceTrainer.train(
+            sentence_iterator=iter(sentences), model_writer=model,
+            model_type=config.model_type, vocab_size=config.vocab_size,
+            character_coverage=config.character_coverage,
+            input_sentence_size=config.max_training_sentences, shuffle_input_sentence=True,
+            pad_id=PAD_ID, unk_id=UNK_ID, bos_id=BOS_ID, eos_id=EOS_ID,
+            normalization_rule_name="identity", hard_vocab_limit=False,
+            num_threads=os.cpu_count() or 1, minloglevel=2)
+        return cls(model.getvalue(), config.normalization)
+
+
+class CharTokenizer(Tokenizer):
+    """One id per Unicode character (transliteration); unseen characters map to <unk>."""
+
+    def __init__(self, characters: Sequence[str], normalization: str):
+        super().__init__(normalization)
+        self.characters = list(characters)
+        self.vocab_size = len(SPECIALS) + len(self.characters)
+        ids = tf.range(len(SPECIALS), self.vocab_size, dtype=tf.int32)
+        self._table = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(tf.constant(self.characters, tf.string), ids),
+            default_value=UNK_ID)
+        # Specials detokenize to nothing; <unk> to U+FFFD.
+        self._strings = tf.constant(["", "\ufffd", "", ""] + self.characters)
+
+    def tokenize(self, texts):
+        chars = tf.strings.unicode_split(self.normalize(texts), "UTF-8")  # (batch, None) str
+        return tf.ragged.map_flat_values(self._table.lookup, chars)
+
+    def detokenize(self, ids):
+        return tf.strings.reduce_join(tf.gather(self._strings, ids), axis=-1)
+
+    def save(self, directory, stem):
+        with open(os.path.join(directory, f"{stem}.chars.json"), "w", encoding="utf-8") as f:
+            json.dump(self.characters, f, ensure_ascii=False)
+
+    @classmethod
+    def train(cls, sentences: Sequence[str], config: TokenizerConfig) -> "CharTokenizer":
+        """Keeps the ``vocab_size - 4`` most frequent characters of normalized sentences."""
+        counts = collections.Counter(ch for s in sentences for ch in s)
+        keep = max(config.vocab_size - len(SPECIALS), 1)
+        characters = sorted(ch for ch, _ in counts.most_common(keep))
+        return cls(characters, config.normalization)
+
+
+def normalize_text(texts: Iterable[str], form: str) -> List[str]:
+    """Python-side normalization matching :meth:`Tokenizer.normalize` (for training)."""
+    return list(texts) if form == "none" else [unicodedata.normalize(form, t) for t in texts]
+
+
+def train_tokenizers(config: TokenizerConfig, sources: Sequence[str], targets: Sequence[str],
+                     directory: str) -> Tuple[Tokenizer, Tokenizer]:
+    """Trains the source and target tokenizers (one shared when ``joint``) and saves them.
+
+    Returns:
+      (source tokenizer, target tokenizer); the same object twice when joint.
+    """
+    kind = SentencePieceTokenizer if config.type == "sentencepiece" else CharTokenizer
+    sources = normalize_text(sources, config.normalization)
+    targets = normalize_text(targets, config.normalization)
+    os.makedirs(directory, exist_ok=True)
+    if config.joint:
+        joint = kind.train(sources + targets, config)
+        joint.save(directory, "joint")
+        return joint, joint
+    source, target = kind.train(sources, config), kind.train(targets, config)
+    source.save(directory, "source")
+    target.save(directory, "target")
+    return source, target
+
+
+def load_tokenizers(config: TokenizerConfig, directory: str) -> Tuple[Tokenizer, Tokenizer]:
+    """Loads what :func:`train_tokenizers` saved in ``directory``."""
+    if config.joint:
+        joint = _load(config, directory, "joint")
+        return joint, joint
+    return _load(config, directory, "source"), _load(config, directory, "target")
+
+
+def _load(config: TokenizerConfig, directory: str, stem: str) -> Tokenizer:
+    suffix = ".model" if config.type == "sentencepiece" else ".chars.json"
+    path = os.path.join(directory, stem + suffix)
+    try:
+        if config.type == "sentencepiece":
+            with open(path, "rb") as f:
+                return SentencePieceTokenizer(f.read(), config.normalization)
+        with open(path, encoding="utf-8") as f:
+            return CharTokenizer(json.load(f), config.normalization)
+    except FileNotFoundError:
+        raise UserError(f"Tokenizer file missing: {path}; the run directory is incomplete, "
+                        "train again into a new --run-dir") from None
+
+
+def source_ids(tokenizer: Tokenizer, texts: tf.Tensor,
+               max_tokens: Optional[int] = None) -> tf.RaggedTensor:
+    """(batch,) strings -> (batch, None) ids: pieces (at most ``max_tokens``), then EOS."""
+    ids = tokenizer.tokenize(texts)[:, :max_tokens]
+    return tf.concat([ids, tf.fill([ids.nrows(), 1], EOS_ID)], axis=1)
+
+
+def target_ids(tokenizer: Tokenizer, texts: tf.Tensor) -> tf.RaggedTensor:
+    """(batch,) strings -> (batch, None) ids: BOS, pieces, EOS."""
+    ids = tokenizer.tokenize(texts)
+    column = tf.ones([ids.nrows(), 1], tf.int32)
+    return tf.concat([column * BOS_ID, ids, column * EOS_ID], axis=1)
