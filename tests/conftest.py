@@ -68,3 +68,21 @@ def trained_run(tmp_path_factory):
     run_dir = str(directory / "run")
     record = train(recipe, run_dir)
     return {"run_dir": run_dir, "record": record, "directory": str(directory)}
+
+
+@pytest.fixture(scope="session")
+def sentencepiece_run(tmp_path_factory):
+    """A few steps of a SentencePiece model on the number words (quality is not the point)."""
+    from translit.recipe import load_recipe
+    from translit.training import train
+
+    directory = tmp_path_factory.mktemp("sentencepiece")
+    words = os.path.join(REPO, "corpora", "number_words")
+    split = {"src": os.path.join(words, "valid.de"), "tgt": os.path.join(words, "valid.en")}
+    path = write_recipe(directory, data={"train": split, "valid": split, "test": None,
+                                         "max_src_tokens": 40, "max_tgt_tokens": 40},
+                        tokenizer={"type": "sentencepiece", "vocab_size": 120},
+                        train={"max_steps": 30, "eval_every": 1000})
+    run_dir = str(directory / "run")
+    train(load_recipe(path), run_dir)
+    return {"run_dir": run_dir, "directory": str(directory)}

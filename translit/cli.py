@@ -36,6 +36,7 @@ def main(verbose):
     """translit: recurrent encoder-decoder translation and transliteration."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("absl").setLevel(logging.WARNING)  # checkpoint-saving chatter
 
 
 @main.command()
@@ -59,27 +60,52 @@ def train(recipe, run_dir, overrides):
 
 @main.command()
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
-@click.option("-m", "--model", "run_dir", help="Run directory (default: the latest under ./runs).")
+@click.option("-m", "--model", "model_path",
+              help="Run directory or exported SavedModel (default: the latest run under ./runs).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file (default: stdout).")
 @click.option("--beam", type=int, help="Beam size (default: the recipe's decode.beam_size; 1 = greedy).")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Sentences per batch.")
 @_user_errors
-def translate(file, run_dir, output, beam, batch_size):
+def translate(file, model_path, output, beam, batch_size):
     """Translate FILE (or stdin), one sentence per line, keeping the line order."""
     from translit.corpus import read_lines
+    from translit.export import is_saved_model, load_exported
     from translit.run_dir import latest_run
-    from translit.translator import load_translator
+    from translit.translator import load_translator, translate_lines
 
     lines = list(read_lines(file)) if file and file != "-" else _stdin_lines()
-    translator, recipe = load_translator(run_dir or latest_run(), beam)
-    results = translator.translate_lines(lines, batch_size or recipe.decode.batch_size)
-    text = "".join(line + "\n" for line in results)
+    model_path = model_path or latest_run()
+    if is_saved_model(model_path):
+        if beam is not None:
+            raise UserError(f"--beam: {model_path} is an export, whose beam size was fixed by "
+                            "`translit export --beam N`")
+        translate_fn, default_batch = load_exported(model_path), 64
+    else:
+        translator, recipe = load_translator(model_path, beam)
+        translate_fn, default_batch = translator.translate, recipe.decode.batch_size
+    text = "".join(line + "\n" for line in
+                   translate_lines(translate_fn, lines, batch_size or default_batch))
     if output:
         with open(output, "w", encoding="utf-8") as f:
             f.write(text)
     else:
         sys.stdout.write(text)
         sys.stdout.flush()
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(file_okay=False))
+@click.option("-m", "--model", "run_dir", help="Run directory (default: the latest under ./runs).")
+@click.option("--beam", type=int, help="Beam size baked into the export (default: the recipe's).")
+@click.option("--checkpoint", help="Checkpoint prefix to export (default: the run's latest).")
+@_user_errors
+def export(out_dir, run_dir, beam, checkpoint):
+    """Export a run as a SavedModel to OUT_DIR: sentences in, translations and scores out."""
+    from translit.export import export as write_export
+    from translit.run_dir import latest_run
+
+    write_export(run_dir or latest_run(), out_dir, beam, checkpoint)
+    click.echo(out_dir)
 
 
 def _stdin_lines():

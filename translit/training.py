@@ -64,9 +64,11 @@ class Trainer:
         self.recipe = recipe
         self.run = RunDir(run_dir)
         self.strategy = strategy or tf.distribute.get_strategy()
+        # Seeding clears TensorFlow's kernel cache, which owns the SentencePiece resources of
+        # tensorflow-text: seed before any tokenizer exists.
+        keras.utils.set_random_seed(recipe.train.seed)
         self._prepare_run_dir()
         self._prepare_data()
-        keras.utils.set_random_seed(recipe.train.seed)
         with self.strategy.scope():
             self.model = build_model(recipe.model, self.source_tokenizer.vocab_size,
                                      self.target_tokenizer.vocab_size)
@@ -279,10 +281,18 @@ class _Progress:
         """Prints a train or eval record on its own line; train records also feed the bar."""
         if record["type"] == "train":
             self.latest = f"loss {record['loss']:.4f} {record['target_tokens_per_s']:,.0f} tok/s"
-        text = "  ".join(f"{k} {v}" for k, v in record.items())
+        text = "  ".join(_format(key, value) for key, value in record.items())
         self.stream.write(("\r\033[K" if self.tty else "") + text + "\n")
         self.stream.flush()
         return record
+
+
+def _format(key: str, value) -> str:
+    if key == "type":
+        return f"{value:<5}"
+    if isinstance(value, float):
+        value = f"{value:,.0f}" if key.endswith("per_s") else f"{value:.4g}"
+    return f"{key} {value}"
 
 
 def _scale(gradient, factor: float):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import List, Sequence, Tuple
+from typing import Callable, List, Sequence, Tuple
 
 import tensorflow as tf
 
@@ -39,6 +39,7 @@ class Translator(tf.Module):
         self.target_tokenizer = target_tokenizer
         self.decode = decode
         self.max_source_tokens = max_source_tokens
+        self.model_weights = trackable_weights(model)  # tracked for SavedModel export
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
     def translate(self, texts):
@@ -46,9 +47,12 @@ class Translator(tf.Module):
         translations, scores = self._search(texts, n_best=1)
         return {"translations": translations[:, 0], "scores": scores[:, 0]}
 
-    def n_best(self, texts, n):
-        """(batch,) sentences -> (batch, n) translations and (batch, n) log-probs, best first."""
-        return self._search(texts, n_best=n)
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+    def translate_n_best(self, texts):
+        """(batch,) sentences -> {"translations": (batch, beam) strings, "scores": (batch, beam)},
+        the whole beam, best first."""
+        translations, scores = self._search(texts, n_best=self.decode.beam_size)
+        return {"translations": translations, "scores": scores}
 
     def _search(self, texts, n_best):
         ids = source_ids(self.source_tokenizer, texts, self.max_source_tokens)
@@ -63,15 +67,26 @@ class Translator(tf.Module):
         return tf.reshape(texts, [batch, n_best]), scores
 
     def translate_lines(self, lines: Sequence[str], batch_size: int) -> List[str]:
-        """Translates Python strings in batches of similar length; keeps the input order."""
-        order = sorted(range(len(lines)), key=lambda i: len(lines[i]))
-        results = [""] * len(lines)
-        for start in range(0, len(order), batch_size):
-            chunk = order[start:start + batch_size]
-            output = self.translate(tf.constant([lines[i] for i in chunk]))["translations"]
-            for i, text in zip(chunk, output.numpy()):
-                results[i] = text.decode("utf-8")
-        return results
+        return translate_lines(self.translate, lines, batch_size)
+
+
+def translate_lines(translate: Callable, lines: Sequence[str], batch_size: int) -> List[str]:
+    """Translates Python strings in batches of similar length, keeping the input order.
+
+    Args:
+      translate: (batch,) tf.string -> {"translations": (batch,) tf.string, ...}, such as
+        :meth:`Translator.translate` or an exported SavedModel's ``serving_default``.
+    Returns:
+      One translation per line; blank lines give empty translations without running the model.
+    """
+    order = sorted((i for i, line in enumerate(lines) if line.strip()), key=lambda i: len(lines[i]))
+    results = [""] * len(lines)
+    for start in range(0, len(order), batch_size):
+        chunk = order[start:start + batch_size]
+        output = translate(tf.constant([lines[i] for i in chunk]))["translations"]
+        for i, text in zip(chunk, output.numpy()):
+            results[i] = text.decode("utf-8")
+    return results
 
 
 def load_translator(run_dir: str, beam_size: int | None = None,
@@ -87,9 +102,9 @@ def load_translator(run_dir: str, beam_size: int | None = None,
     status = tf.train.Checkpoint(model=trackable_weights(model)).restore(checkpoint)
     try:
         status.expect_partial().assert_existing_objects_matched()
-    except (AssertionError, tf.errors.OpError, ValueError) as e:
-        raise UserError(f"{checkpoint}: not a checkpoint of this run's model ({e}); "
-                        "pass another --checkpoint or train again") from None
+    except (AssertionError, tf.errors.OpError, ValueError):
+        raise UserError(f"{checkpoint}: does not hold this run's model weights; pass another "
+                        "--checkpoint or train again") from None
     log.info("loaded %s", checkpoint)
     decode = recipe.decode
     if beam_size is not None:

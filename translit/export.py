@@ -1,0 +1,63 @@
+"""SavedModel export: strings in, strings out, loadable with plain TensorFlow + tensorflow-text.
+
+Signatures (both take ``texts``, a 1-D ``tf.string`` batch of source sentences):
+  ``serving_default``: ``translations`` (batch,) tf.string and ``scores`` (batch,) float32,
+    the model log-probability of each translation.
+  ``n_best``: ``translations`` (batch, beam) and ``scores`` (batch, beam), best first.
+Tokenization (normalization, SentencePiece or characters), beam search and detokenization are in
+the graph; the tokenizer files and the resolved recipe travel along in ``assets/``.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+from typing import Optional
+
+import tensorflow as tf
+
+from translit.errors import UserError
+from translit.run_dir import RunDir
+from translit.translator import load_translator
+
+SIGNATURE_INPUT = "texts"
+
+
+def export(run_dir: str, out_dir: str, beam_size: Optional[int] = None,
+           checkpoint: Optional[str] = None) -> str:
+    """Writes the SavedModel of a run (its latest checkpoint unless ``checkpoint``) to ``out_dir``.
+
+    Returns:
+      ``out_dir``. The export is written next to it first and moved into place when complete.
+    """
+    if os.path.exists(out_dir):
+        raise UserError(f"{out_dir} exists; choose a new export directory or remove it")
+    partial = out_dir.rstrip("/") + ".partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    _save(run_dir, partial, beam_size, checkpoint)
+    os.replace(partial, out_dir)
+    return out_dir
+
+
+def _save(run_dir: str, path: str, beam_size: Optional[int], checkpoint: Optional[str]) -> None:
+    translator, _ = load_translator(run_dir, beam_size, checkpoint)
+    run = RunDir(run_dir)
+    files = [run.recipe_path] + sorted(glob.glob(os.path.join(run.tokenizer_dir, "*")))
+    translator.assets = [tf.saved_model.Asset(file) for file in files]
+    tf.saved_model.save(translator, path, signatures={
+        "serving_default": translator.translate.get_concrete_function(),
+        "n_best": translator.translate_n_best.get_concrete_function(),
+    })
+
+
+def is_saved_model(path: str) -> bool:
+    return os.path.isfile(os.path.join(path, "saved_model.pb"))
+
+
+def load_exported(path: str):
+    """Loads an export's ``serving_default`` as a callable: (batch,) tf.string -> dict."""
+    import tensorflow_text  # noqa: F401  registers the tokenizer ops
+
+    signature = tf.saved_model.load(path).signatures["serving_default"]
+    return lambda texts: signature(**{SIGNATURE_INPUT: texts})
