@@ -3,8 +3,9 @@
 German writes a number as one word with the units before the tens ("vierundfünfzig", four-and-
 fifty); English writes separate words with the tens first ("fifty four"). A model must split the
 compound and reorder its parts, and, because the test numbers never occur in training, it must
-generalize. Run ``python corpora/number_words.py`` to write ``corpora/number_words/{train,valid,test}.{de,en}``
-(deterministic: the committed files are its output).
+generalize. ``python corpora/number_words.py`` writes
+``corpora/number_words/{train,valid,test}.{de,en}`` (deterministic: the committed files are its
+output).
 """
 
 import os
@@ -20,9 +21,10 @@ EN_TEENS = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixte
             "eighteen", "nineteen"]
 EN_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 
-MAXIMUM = 99_999
-SPLIT_SIZES = {"valid": 500, "test": 1000}
-TRAIN_SIZE = 12_000
+# Numbers are drawn per order of magnitude, so that short numbers are not drowned by the 90,000
+# five-digit ones: (first, last, test, valid, train) for each range.
+RANGES = [(1, 99, 10, 5, 84), (100, 999, 90, 45, 765), (1_000, 9_999, 250, 125, 4_000),
+          (10_000, 99_999, 650, 325, 7_000)]
 
 
 def german(n: int, compound: bool = False) -> str:
@@ -46,22 +48,31 @@ def _prefix(n: int) -> str:
 def english(n: int) -> str:
     """English number words for 1 <= n <= 999999, e.g. 354 -> "three hundred fifty four"."""
     if n >= 1000:
-        return " ".join(filter(None, [english(n // 1000), "thousand", n % 1000 and english(n % 1000)]))
+        return _join(english(n // 1000), "thousand", n % 1000 and english(n % 1000))
     if n >= 100:
-        return " ".join(filter(None, [EN_UNITS[n // 100], "hundred", n % 100 and english(n % 100)]))
+        return _join(EN_UNITS[n // 100], "hundred", n % 100 and english(n % 100))
     if n >= 20:
-        return " ".join(filter(None, [EN_TENS[n // 10], EN_UNITS[n % 10]]))
+        return _join(EN_TENS[n // 10], EN_UNITS[n % 10])
     return EN_TEENS[n - 10] if n >= 10 else EN_UNITS[n]
 
 
+def _join(*words) -> str:
+    return " ".join(word for word in words if word)
+
+
 def splits(seed: int = 20261126) -> dict:
-    """Disjoint random samples of 1..MAXIMUM: {"train": [...], "valid": [...], "test": [...]}."""
-    numbers = list(range(1, MAXIMUM + 1))
-    random.Random(seed).shuffle(numbers)
-    result, start = {}, 0
-    for name, size in [*SPLIT_SIZES.items(), ("train", TRAIN_SIZE)]:
-        result[name] = numbers[start:start + size]
-        start += size
+    """Disjoint samples of 1..99,999 per order of magnitude: {"train": [...], "valid", "test"}."""
+    rng = random.Random(seed)
+    result = {"test": [], "valid": [], "train": []}
+    for first, last, *sizes in RANGES:
+        numbers = list(range(first, last + 1))
+        rng.shuffle(numbers)
+        start = 0
+        for name, size in zip(result, sizes):
+            result[name] += numbers[start:start + size]
+            start += size
+    for numbers in result.values():
+        rng.shuffle(numbers)
     return result
 
 

@@ -38,7 +38,8 @@ def test_minimal_recipe_gets_defaults_and_absolute_paths(tmp_path):
     (MINIMAL + "tokenizer: {type: words}\n", "tokenizer.type received 'words', expected one of"),
     (MINIMAL + "colour: red\n", "unknown key 'colour'"),
     (MINIMAL.replace("train: {max_steps: 10}", ""), "set train.max_steps or train.max_epochs"),
-    (MINIMAL.replace("{tsv: v.tsv}", "{src: v.de}"), "data.valid needs either both 'src' and 'tgt'"),
+    (MINIMAL.replace("{tsv: v.tsv}", "{src: v.de}"),
+     "data.valid needs either both 'src' and 'tgt'"),
     ("[1, 2]", "expected a mapping of sections"),
     ("data: [", "not valid YAML"),
 ])

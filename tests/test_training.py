@@ -1,7 +1,6 @@
 """A tiny model learns a toy task; checkpoints resume; translation keeps the input order."""
 
 import json
-import os
 
 import numpy as np
 import pytest

@@ -62,8 +62,10 @@ def train(recipe, run_dir, overrides):
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
 @click.option("-m", "--model", "model_path",
               help="Run directory or exported SavedModel (default: the latest run under ./runs).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file (default: stdout).")
-@click.option("--beam", type=int, help="Beam size (default: the recipe's decode.beam_size; 1 = greedy).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Output file (default: stdout).")
+@click.option("--beam", type=int,
+              help="Beam size (default: the recipe's decode.beam_size; 1 = greedy).")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Sentences per batch.")
 @_user_errors
 def translate(file, model_path, output, beam, batch_size):

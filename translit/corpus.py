@@ -42,8 +42,8 @@ def read_lines(path: str) -> Iterator[str]:
                 try:
                     line = raw.decode("utf-8")
                 except UnicodeDecodeError as e:
-                    raise UserError(f"{path}:{number}: not valid UTF-8 (byte {e.start + 1} of "
-                                    "the line); convert the file to UTF-8, e.g. with iconv") from None
+                    raise UserError(f"{path}:{number}: not valid UTF-8 (byte {e.start + 1} of the "
+                                    "line); convert the file to UTF-8, e.g. with iconv") from None
                 yield line.rstrip("\n").rstrip("\r")
     except FileNotFoundError:
         raise UserError(f"Corpus file not found: {path}") from None

@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from translit import scoring
 from translit.corpus import read_parallel
-from translit.data import EncodedCorpus, batches, encode_corpus
+from translit.data import batches, encode_corpus
 from translit.errors import UserError
 from translit.models import build_model, trackable_weights
 from translit.recipe import Recipe, Split, save_recipe
@@ -74,8 +74,9 @@ class Trainer:
                                      self.target_tokenizer.vocab_size)
             self.optimizer = keras.optimizers.Adam(recipe.train.learning_rate)
             self.optimizer.build(self.model.trainable_variables)
-            self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-            self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+        # Counters live outside the strategy: one copy, updated in cross-replica context.
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
         self.checkpoint = tf.train.Checkpoint(model=trackable_weights(self.model),
                                               optimizer=self.optimizer,
                                               step=self.step, epoch=self.epoch)
@@ -131,11 +132,13 @@ class Trainer:
             loss_sum, _ = masked_cross_entropy(logits, target_out, train.label_smoothing)
             loss = loss_sum / global_tokens
         variables = self.model.trainable_variables
-        gradients = context.all_reduce(_SUM, tape.gradient(loss, variables))
+        # Dense embedding gradients: repeated tokens summed, so the global norm is the true one.
+        gradients = [tf.convert_to_tensor(g) for g in tape.gradient(loss, variables)]
+        gradients = context.all_reduce(_SUM, gradients)
         gradients, norm = tf.clip_by_global_norm(gradients, train.clip_norm)
         # The Keras optimizer sums gradients over replicas once more: hand it each one's share.
         share = 1.0 / self.strategy.num_replicas_in_sync
-        self.optimizer.apply([_scale(g, share) for g in gradients], variables)
+        self.optimizer.apply([g * share for g in gradients], variables)
         return loss, norm
 
     def _make_train_step(self, dataset):
@@ -180,7 +183,8 @@ class Trainer:
         train = self.recipe.train
         if train.max_steps is not None and int(self.step) >= train.max_steps:
             return True
-        return not step_only and train.max_epochs is not None and int(self.epoch) >= train.max_epochs
+        epochs = train.max_epochs
+        return not step_only and epochs is not None and int(self.epoch) >= epochs
 
     def _save_final(self) -> None:
         step = int(self.step)
@@ -191,7 +195,7 @@ class Trainer:
     def _log_train(self, step: int, meter: "_Meter", grad_norm: float) -> dict:
         record = {"type": "train", "step": step, "epoch": int(self.epoch), **meter.summary(),
                   "grad_norm": round(grad_norm, 4),
-                  "learning_rate": float(self.optimizer.learning_rate)}
+                  "learning_rate": float(tf.convert_to_tensor(self.optimizer.learning_rate))}
         self.run.log_metrics(record)
         return record
 
@@ -229,7 +233,8 @@ class Trainer:
 
     def _dev_loss(self) -> float:
         total, tokens = 0.0, 0.0
-        for source, target_in, target_out in batches(self.valid_data, self.recipe.train.batch_tokens):
+        for source, target_in, target_out in batches(self.valid_data,
+                                                     self.recipe.train.batch_tokens):
             logits = self.model((source, target_in), training=False)
             loss_sum, count = masked_cross_entropy(logits, target_out)
             total, tokens = total + float(loss_sum), tokens + float(count)
@@ -295,14 +300,6 @@ def _format(key: str, value) -> str:
     return f"{key} {value}"
 
 
-def _scale(gradient, factor: float):
-    if factor == 1.0:
-        return gradient
-    if isinstance(gradient, tf.IndexedSlices):  # embedding gradients
-        return tf.IndexedSlices(gradient.values * factor, gradient.indices, gradient.dense_shape)
-    return gradient * factor
-
-
 def _read(split: Split):
     return read_parallel(split.src, split.tgt, split.tsv)
 
@@ -310,12 +307,13 @@ def _read(split: Split):
 def _check_same_model(saved: Recipe, new: Recipe, where: str) -> None:
     """A run directory resumes only with the same tokenizer and model settings."""
     for section in ("tokenizer", "model"):
-        old, cur = dataclasses.asdict(getattr(saved, section)), dataclasses.asdict(getattr(new, section))
-        for key in old:
-            if old[key] != cur[key]:
-                raise UserError(f"{where} was trained with {section}.{key}={old[key]!r}, the recipe "
-                                f"now says {cur[key]!r}; resume with the same value or train into "
-                                "a new --run-dir")
+        before = dataclasses.asdict(getattr(saved, section))
+        now = dataclasses.asdict(getattr(new, section))
+        for key, value in before.items():
+            if value != now[key]:
+                raise UserError(f"{where} was trained with {section}.{key}={value!r}, the recipe "
+                                f"now says {now[key]!r}; resume with the same value or train "
+                                "into a new --run-dir")
 
 
 def train(recipe: Recipe, run_dir: str, strategy=None) -> dict:

@@ -43,7 +43,7 @@ class Translator(tf.Module):
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
     def translate(self, texts):
-        """(batch,) sentences -> {"translations": (batch,) strings, "scores": (batch,) log-probs}."""
+        """(batch,) sentences -> {"translations": (batch,), "scores": (batch,) log-probs}."""
         translations, scores = self._search(texts, n_best=1)
         return {"translations": translations[:, 0], "scores": scores[:, 0]}
 
