@@ -2,6 +2,8 @@
 
 import keras
 
+from translit.models.encoder import stacked_lstms
+
 
 class StackedDecoder(keras.layers.Layer):
     """Embedding, ``num_layers`` LSTMs initialized from the encoder's states, projection.
@@ -13,8 +15,7 @@ class StackedDecoder(keras.layers.Layer):
         super().__init__(**kwargs)
         self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")
         self.dropout = keras.layers.Dropout(dropout)
-        self.lstms = [keras.layers.LSTM(units, return_sequences=True, return_state=True,
-                                        name=f"lstm_{i}") for i in range(num_layers)]
+        self.lstms = stacked_lstms(units, num_layers)
         self.projection = keras.layers.Dense(vocab_size, name="projection")
 
     def call(self, target_ids, states, training=False):

@@ -4,19 +4,21 @@ import keras
 import tensorflow as tf
 
 
-class StackedEncoder(keras.layers.Layer):
-    """Embedding and ``num_layers`` LSTMs; their final states form the state vector.
+def stacked_lstms(units: int, num_layers: int):
+    """LSTM layers with Keras's defaults (tanh/sigmoid, bias, no recurrent dropout), returning
+    sequences and final states: on a GPU with right-padded masks they run the cuDNN kernel."""
+    return [keras.layers.LSTM(units, return_sequences=True, return_state=True, name=f"lstm_{i}")
+            for i in range(num_layers)]
 
-    The LSTMs keep Keras's defaults (tanh/sigmoid, bias, no recurrent dropout, right-padded
-    masks), so on a GPU they run the fused cuDNN kernel.
-    """
+
+class StackedEncoder(keras.layers.Layer):
+    """Embedding and ``num_layers`` LSTMs; their final states form the state vector."""
 
     def __init__(self, vocab_size, embedding_dim, units, num_layers, dropout, **kwargs):
         super().__init__(**kwargs)
         self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")
         self.dropout = keras.layers.Dropout(dropout)
-        self.lstms = [keras.layers.LSTM(units, return_sequences=True, return_state=True,
-                                        name=f"lstm_{i}") for i in range(num_layers)]
+        self.lstms = stacked_lstms(units, num_layers)
 
     def call(self, source_ids, training=False):
         """Args: source_ids (batch, src_time) int32, 0 = padding.
