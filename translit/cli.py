@@ -45,16 +45,21 @@ def main(verbose):
               "run directory is resumed from its last checkpoint.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override a recipe value, e.g. --set train.max_steps=500 (repeatable).")
+@click.option("--strategy", type=click.Choice(["auto", "default", "mirrored", "multi-worker"]),
+              default="auto", show_default=True,
+              help="tf.distribute strategy; auto: multi-worker when TF_CONFIG names a cluster, "
+                   "mirrored with several GPUs, default otherwise.")
 @_user_errors
-def train(recipe, run_dir, overrides):
+def train(recipe, run_dir, overrides, strategy):
     """Train (or resume) the model of RECIPE; print the final dev (and test) scores."""
+    from translit.distribute import make_strategy
     from translit.recipe import load_recipe
     from translit.run_dir import RUNS_ROOT
     from translit.training import train as run_training
 
     loaded = load_recipe(recipe, overrides)
     run_dir = run_dir or os.path.join(RUNS_ROOT, loaded.name)
-    record = run_training(loaded, run_dir)
+    record = run_training(loaded, run_dir, make_strategy(strategy))
     click.echo(json.dumps({"run_dir": run_dir, **record}))
 
 

@@ -11,8 +11,8 @@ import dataclasses
 import functools
 import logging
 import os
-import sys
-import time
+import shutil
+import tempfile
 from typing import Optional
 
 import keras
@@ -21,8 +21,10 @@ import tensorflow as tf
 from translit import scoring
 from translit.corpus import read_parallel
 from translit.data import batches, encode_corpus
+from translit.distribute import is_chief, num_workers
 from translit.errors import UserError
 from translit.models import build_model, trackable_weights
+from translit.progress import Meter, Progress
 from translit.recipe import Recipe, Split, save_recipe
 from translit.run_dir import RunDir
 from translit.tokenizers import PAD_ID, load_tokenizers, train_tokenizers
@@ -53,6 +55,10 @@ def masked_cross_entropy(logits, labels, label_smoothing=0.0):
 class Trainer:
     """Trains the model of a recipe into a run directory, resuming what is there.
 
+    Under ``MultiWorkerMirroredStrategy`` every worker runs the same Trainer; only the chief
+    writes the run directory, the others write their checkpoints to a temporary directory
+    (deleted at the end) and resume from the chief's checkpoints.
+
     Args:
       recipe: the validated recipe.
       run_dir: where the recipe, tokenizers, checkpoints and metrics go.
@@ -64,6 +70,8 @@ class Trainer:
         self.recipe = recipe
         self.run = RunDir(run_dir)
         self.strategy = strategy or tf.distribute.get_strategy()
+        self.chief = is_chief(self.strategy)
+        self.write_dir = run_dir if self.chief else tempfile.mkdtemp(prefix="translit-worker-")
         # Seeding clears TensorFlow's kernel cache, which owns the SentencePiece resources of
         # tensorflow-text: seed before any tokenizer exists.
         keras.utils.set_random_seed(recipe.train.seed)
@@ -80,8 +88,9 @@ class Trainer:
         self.checkpoint = tf.train.Checkpoint(model=trackable_weights(self.model),
                                               optimizer=self.optimizer,
                                               step=self.step, epoch=self.epoch)
-        self.manager = tf.train.CheckpointManager(self.checkpoint, self.run.checkpoint_dir,
-                                                  max_to_keep=recipe.train.keep_checkpoints)
+        self.manager = tf.train.CheckpointManager(
+            self.checkpoint, os.path.join(self.write_dir, "checkpoints"),
+            max_to_keep=recipe.train.keep_checkpoints)
         self._restore()
         self._last_eval = {}
 
@@ -90,8 +99,9 @@ class Trainer:
     def _prepare_run_dir(self) -> None:
         if self.run.exists():
             _check_same_model(self.run.load_recipe(), self.recipe, self.run.recipe_path)
-        os.makedirs(self.run.path, exist_ok=True)
-        save_recipe(self.recipe, self.run.recipe_path)
+        if self.chief:
+            os.makedirs(self.run.path, exist_ok=True)
+            save_recipe(self.recipe, self.run.recipe_path)
 
     def _prepare_data(self) -> None:
         data, config = self.recipe.data, self.recipe.tokenizer
@@ -99,11 +109,11 @@ class Trainer:
         log.info("training corpus: %d pairs", len(train))
         if os.path.isdir(self.run.tokenizer_dir):
             tokenizers = load_tokenizers(config, self.run.tokenizer_dir)
-        else:
+        else:  # SentencePiece training is deterministic: every worker gets the same model
             log.info("training the %s tokenizer", config.type)
-            tokenizers = train_tokenizers(config, train.sources, train.targets,
-                                          self.run.tokenizer_dir + ".tmp")
-            os.replace(self.run.tokenizer_dir + ".tmp", self.run.tokenizer_dir)
+            target = os.path.join(self.write_dir, "tokenizer")
+            tokenizers = train_tokenizers(config, train.sources, train.targets, target + ".tmp")
+            os.replace(target + ".tmp", target)
         self.source_tokenizer, self.target_tokenizer = tokenizers
         limits = (data.max_src_tokens, data.max_tgt_tokens)
         self.train_data = encode_corpus(train, *tokenizers, *limits, name="train")
@@ -114,7 +124,7 @@ class Trainer:
                             f"data.max_src_tokens={limits[0]}, data.max_tgt_tokens={limits[1]}")
 
     def _restore(self) -> None:
-        latest = self.manager.latest_checkpoint
+        latest = self.run.latest_checkpoint()  # the chief's, also for the other workers
         if latest:
             self.checkpoint.restore(latest).assert_existing_objects_matched()
             log.info("resumed from %s at step %d", latest, int(self.step))
@@ -122,15 +132,23 @@ class Trainer:
     # -- the step ----------------------------------------------------------------------------
 
     def _replica_step(self, source, target_in, target_out):
-        """One replica's forward and backward pass; gradients summed over replicas."""
+        """One replica's forward and backward pass; gradients summed over replicas.
+
+        Returns:
+          the replica's share of the loss, the gradient norm, and the global batch's counts
+          (source tokens, target tokens, target positions including padding).
+        """
         context = tf.distribute.get_replica_context()
         train = self.recipe.train
-        local_tokens = tf.reduce_sum(tf.cast(tf.not_equal(target_out, PAD_ID), tf.float32))
-        global_tokens = context.all_reduce(_SUM, local_tokens)
+        local_counts = tf.stack([
+            tf.reduce_sum(tf.cast(tf.not_equal(source, PAD_ID), tf.float32)),
+            tf.reduce_sum(tf.cast(tf.not_equal(target_out, PAD_ID), tf.float32)),
+            tf.cast(tf.size(target_out), tf.float32)])
+        counts = context.all_reduce(_SUM, local_counts)  # (3,)
         with tf.GradientTape() as tape:
             logits = self.model((source, target_in), training=True)
             loss_sum, _ = masked_cross_entropy(logits, target_out, train.label_smoothing)
-            loss = loss_sum / global_tokens
+            loss = loss_sum / counts[1]
         variables = self.model.trainable_variables
         # Dense embedding gradients: repeated tokens summed, so the global norm is the true one.
         gradients = [tf.convert_to_tensor(g) for g in tape.gradient(loss, variables)]
@@ -139,15 +157,15 @@ class Trainer:
         # The Keras optimizer sums gradients over replicas once more: hand it each one's share.
         share = 1.0 / self.strategy.num_replicas_in_sync
         self.optimizer.apply([g * share for g in gradients], variables)
-        return loss, norm
+        return loss, norm, counts
 
-    def _make_train_step(self, dataset):
-        @tf.function(input_signature=[dataset.element_spec])
+    def _make_train_step(self, element_spec):
+        @tf.function(input_signature=[element_spec])
         def train_step(batch):
-            loss, norm = self.strategy.run(self._replica_step, args=batch)
+            loss, norm, counts = self.strategy.run(self._replica_step, args=batch)
             self.step.assign_add(1)
-            norm = self.strategy.experimental_local_results(norm)[0]  # equal on all replicas
-            return self.strategy.reduce(_SUM, loss, axis=None), norm
+            first = self.strategy.experimental_local_results  # equal on all replicas
+            return self.strategy.reduce(_SUM, loss, axis=None), first(norm)[0], first(counts)[0]
         return train_step
 
     # -- the loop ----------------------------------------------------------------------------
@@ -155,36 +173,48 @@ class Trainer:
     def train(self) -> dict:
         """Trains until ``max_steps`` or ``max_epochs``. Returns the last evaluation record."""
         train = self.recipe.train
-        dataset = batches(self.train_data, train.batch_tokens, train.shuffle_buffer, train.seed)
-        distributed = self.strategy.experimental_distribute_dataset(dataset)
-        train_step = self._make_train_step(distributed)
-        meter, progress = _Meter(), _Progress(train.max_steps)
+        dataset, steps_per_epoch = self._training_batches()
+        batches_in = iter(self.strategy.experimental_distribute_dataset(dataset))
+        train_step = self._make_train_step(batches_in.element_spec)
+        meter, progress = Meter(), Progress(train.max_steps, enabled=self.chief)
         while not self._done():
-            for batch in distributed:
-                loss, norm = train_step(batch)
-                step = int(self.step)
-                meter.add(self.strategy.experimental_local_results(batch[2]), float(loss))
-                progress.update(step, int(self.epoch))
-                if step % train.log_every == 0:
-                    progress.show(self._log_train(step, meter, float(norm)))
-                if step % train.checkpoint_every == 0:
-                    self.manager.save(checkpoint_number=step)
-                if step % train.eval_every == 0:
-                    progress.show(self.evaluate())
-                    meter.reset()  # evaluation time is not training throughput
-                if self._done(step_only=True):
-                    break
-            else:
-                self.epoch.assign_add(1)
+            loss, norm, counts = train_step(next(batches_in))
+            step = int(self.step)
+            self.epoch.assign(step // steps_per_epoch)
+            meter.add(float(loss), counts.numpy().tolist())
+            progress.update(step, int(self.epoch))
+            if step % train.log_every == 0:
+                progress.show(self._log_train(step, meter, float(norm)))
+            if step % train.checkpoint_every == 0:
+                self.manager.save(checkpoint_number=step)  # every worker, as MWMS requires
+            if step % train.eval_every == 0:
+                progress.show(self.evaluate())
+                meter.reset()  # evaluation time is not training throughput
         self._save_final()
-        return progress.show(self.evaluate(include_test=True))
+        record = progress.show(self.evaluate(include_test=True))
+        if not self.chief:
+            shutil.rmtree(self.write_dir, ignore_errors=True)
+        return record
 
-    def _done(self, step_only=False) -> bool:
+    def _training_batches(self):
+        """An endless shuffled stream of batches, and how many steps make one epoch.
+
+        Workers of a multi-worker run each take every n-th batch of the same stream.
+        """
+        train = self.recipe.train
+        one_pass = sum(1 for _ in batches(self.train_data, train.batch_tokens))
+        steps_per_epoch = max(1, -(-one_pass // num_workers(self.strategy)))
+        dataset = batches(self.train_data, train.batch_tokens, train.shuffle_buffer, train.seed)
+        options = tf.data.Options()
+        policy = tf.data.experimental.AutoShardPolicy.DATA  # shard batches, not files
+        options.experimental_distribute.auto_shard_policy = policy
+        return dataset.repeat().with_options(options), steps_per_epoch
+
+    def _done(self) -> bool:
         train = self.recipe.train
         if train.max_steps is not None and int(self.step) >= train.max_steps:
             return True
-        epochs = train.max_epochs
-        return not step_only and epochs is not None and int(self.epoch) >= epochs
+        return train.max_epochs is not None and int(self.epoch) >= train.max_epochs
 
     def _save_final(self) -> None:
         step = int(self.step)
@@ -192,11 +222,12 @@ class Trainer:
         if latest is None or not latest.endswith(f"-{step}"):
             self.manager.save(checkpoint_number=step)
 
-    def _log_train(self, step: int, meter: "_Meter", grad_norm: float) -> dict:
+    def _log_train(self, step: int, meter: Meter, grad_norm: float) -> dict:
         record = {"type": "train", "step": step, "epoch": int(self.epoch), **meter.summary(),
                   "grad_norm": round(grad_norm, 4),
                   "learning_rate": float(tf.convert_to_tensor(self.optimizer.learning_rate))}
-        self.run.log_metrics(record)
+        if self.chief:
+            self.run.log_metrics(record)
         return record
 
     # -- evaluation --------------------------------------------------------------------------
@@ -207,13 +238,15 @@ class Trainer:
         The dev set is not evaluated twice at the same step.
         """
         step = int(self.step)
+        if not self.chief:  # the chief evaluates and reports
+            return {"type": "eval", "step": step}
         record = self._last_eval if self._last_eval.get("step") == step else {}
         if not record:
             record = {"type": "eval", "step": step, "valid_loss": self._dev_loss(),
                       **self._scores("valid", self.valid)}
         if include_test and self.recipe.data.test is not None:
             record = {**record, **self._scores("test", _read(self.recipe.data.test))}
-        if record is not self._last_eval:
+        if record is not self._last_eval and self.chief:
             self.run.log_metrics(record)
         self._last_eval = record
         return record
@@ -239,65 +272,6 @@ class Trainer:
             loss_sum, count = masked_cross_entropy(logits, target_out)
             total, tokens = total + float(loss_sum), tokens + float(count)
         return round(total / max(tokens, 1.0), 4)
-
-
-class _Meter:
-    """Loss and target-token throughput since the last summary."""
-
-    def __init__(self):
-        self.reset()
-
-    def reset(self) -> None:
-        self.start, self.losses, self.tokens = time.perf_counter(), [], 0
-
-    def add(self, targets, loss: float) -> None:
-        self.losses.append(loss)
-        self.tokens += sum(int(tf.math.count_nonzero(t)) for t in targets)
-
-    def summary(self) -> dict:
-        elapsed = time.perf_counter() - self.start
-        result = {"loss": round(sum(self.losses) / max(len(self.losses), 1), 4),
-                  "target_tokens_per_s": round(self.tokens / max(elapsed, 1e-9), 1)}
-        self.reset()
-        return result
-
-
-class _Progress:
-    """Progress on stderr: a bar redrawn in place on a terminal, plain lines otherwise."""
-
-    def __init__(self, total_steps: Optional[int], stream=sys.stderr):
-        self.total, self.stream = total_steps, stream
-        self.tty = stream.isatty()
-        self.latest, self.drawn = "", 0.0
-
-    def update(self, step: int, epoch: int) -> None:
-        if not self.tty or time.monotonic() - self.drawn < 0.25:
-            return
-        self.drawn = time.monotonic()
-        bar = ""
-        if self.total:
-            done = int(30 * min(step / self.total, 1.0))
-            bar = f"[{'=' * done}{' ' * (30 - done)}] "
-        total = f"/{self.total}" if self.total else ""
-        self.stream.write(f"\r{bar}step {step}{total} epoch {epoch} {self.latest}\033[K")
-        self.stream.flush()
-
-    def show(self, record: dict) -> dict:
-        """Prints a train or eval record on its own line; train records also feed the bar."""
-        if record["type"] == "train":
-            self.latest = f"loss {record['loss']:.4f} {record['target_tokens_per_s']:,.0f} tok/s"
-        text = "  ".join(_format(key, value) for key, value in record.items())
-        self.stream.write(("\r\033[K" if self.tty else "") + text + "\n")
-        self.stream.flush()
-        return record
-
-
-def _format(key: str, value) -> str:
-    if key == "type":
-        return f"{value:<5}"
-    if isinstance(value, float):
-        value = f"{value:,.0f}" if key.endswith("per_s") else f"{value:.4g}"
-    return f"{key} {value}"
 
 
 def _read(split: Split):

@@ -1,0 +1,80 @@
+"""Training progress: throughput meter and the display on stderr."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Optional
+
+
+class Meter:
+    """Loss, token throughput and padding since the last summary."""
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
+        self.start, self.losses = time.perf_counter(), []
+        self.source_tokens = self.target_tokens = self.target_positions = 0.0
+
+    def add(self, loss: float, counts) -> None:
+        """Args: counts: (source tokens, target tokens, target positions with padding)."""
+        self.losses.append(loss)
+        self.source_tokens += counts[0]
+        self.target_tokens += counts[1]
+        self.target_positions += counts[2]
+
+    def summary(self) -> dict:
+        elapsed = max(time.perf_counter() - self.start, 1e-9)
+        result = {"loss": round(sum(self.losses) / max(len(self.losses), 1), 4),
+                  "source_tokens_per_s": round(self.source_tokens / elapsed, 1),
+                  "target_tokens_per_s": round(self.target_tokens / elapsed, 1),
+                  "target_padding": round(1 - self.target_tokens / max(self.target_positions, 1),
+                                          4)}
+        self.reset()
+        return result
+
+
+class Progress:
+    """Progress on stderr: a bar redrawn in place on a terminal, plain lines otherwise.
+
+    Args:
+      total_steps: the bar's end (None: no bar, just the step).
+      enabled: False on workers that are not the chief.
+    """
+
+    def __init__(self, total_steps: Optional[int], enabled: bool = True, stream=sys.stderr):
+        self.total, self.enabled, self.stream = total_steps, enabled, stream
+        self.tty = stream.isatty()
+        self.latest, self.drawn = "", 0.0
+
+    def update(self, step: int, epoch: int) -> None:
+        if not (self.enabled and self.tty) or time.monotonic() - self.drawn < 0.25:
+            return
+        self.drawn = time.monotonic()
+        bar = ""
+        if self.total:
+            done = int(30 * min(step / self.total, 1.0))
+            bar = f"[{'=' * done}{' ' * (30 - done)}] "
+        total = f"/{self.total}" if self.total else ""
+        self.stream.write(f"\r{bar}step {step}{total} epoch {epoch} {self.latest}\033[K")
+        self.stream.flush()
+
+    def show(self, record: dict) -> dict:
+        """Prints a train or eval record on its own line; train records also feed the bar."""
+        if not self.enabled:
+            return record
+        if record["type"] == "train":
+            self.latest = f"loss {record['loss']:.4f} {record['target_tokens_per_s']:,.0f} tok/s"
+        text = "  ".join(_format(key, value) for key, value in record.items())
+        self.stream.write(("\r\033[K" if self.tty else "") + text + "\n")
+        self.stream.flush()
+        return record
+
+
+def _format(key: str, value) -> str:
+    if key == "type":
+        return f"{value:<5}"
+    if isinstance(value, float):
+        value = f"{value:,.0f}" if key.endswith("per_s") else f"{value:.4g}"
+    return f"{key} {value}"
