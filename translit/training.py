@@ -202,9 +202,11 @@ class Trainer:
         Workers of a multi-worker run each take every n-th batch of the same stream.
         """
         train = self.recipe.train
-        one_pass = sum(1 for _ in batches(self.train_data, train.batch_tokens))
-        steps_per_epoch = max(1, -(-one_pass // num_workers(self.strategy)))
-        dataset = batches(self.train_data, train.batch_tokens, train.shuffle_buffer, train.seed)
+        workers = num_workers(self.strategy)
+        budget = max(1, train.batch_tokens // workers)  # batch_tokens is the global budget
+        one_pass = sum(1 for _ in batches(self.train_data, budget))
+        steps_per_epoch = max(1, -(-one_pass // workers))
+        dataset = batches(self.train_data, budget, train.shuffle_buffer, train.seed)
         options = tf.data.Options()
         policy = tf.data.experimental.AutoShardPolicy.DATA  # shard batches, not files
         options.experimental_distribute.auto_shard_policy = policy
