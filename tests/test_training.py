@@ -83,3 +83,19 @@ def test_masked_cross_entropy_ignores_padding_and_smooths():
     smoothed, _ = masked_cross_entropy(logits, labels, label_smoothing=0.3)
     expected = 0.7 * -np.log(0.6) + 0.3 * -np.mean(np.log([0.2, 0.2, 0.6]))
     assert float(smoothed) == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
+def test_mixed_precision_trains_and_translates_in_float32(tmp_path, precision):
+    path = write_recipe(tmp_path, train={"max_steps": 40, "log_every": 10,
+                                         "precision": precision})
+    trainer = Trainer(load_recipe(path), str(tmp_path / "run"))
+    assert trainer.model.decoder.projection.compute_dtype == precision.split("_")[1]
+    assert all(w.dtype == "float32" for w in trainer.model.weights)
+    trainer.train()
+    with open(RunDir(str(tmp_path / "run")).metrics_path) as f:
+        losses = [json.loads(line)["loss"] for line in f if '"train"' in line]
+    assert np.isfinite(losses).all() and losses[-1] < losses[0]
+    translator, _ = load_translator(str(tmp_path / "run"), beam_size=2)
+    assert translator.model.decoder.projection.compute_dtype == "float32"
+    assert len(translator.translate_lines(["abc", "hgfe"], batch_size=2)) == 2

@@ -77,10 +77,13 @@ class Trainer:
         keras.utils.set_random_seed(recipe.train.seed)
         self._prepare_run_dir()
         self._prepare_data()
+        self.loss_scaling = recipe.train.precision == "mixed_float16"
         with self.strategy.scope():
             self.model = build_model(recipe.model, self.source_tokenizer.vocab_size,
-                                     self.target_tokenizer.vocab_size)
+                                     self.target_tokenizer.vocab_size, recipe.train.precision)
             self.optimizer = keras.optimizers.Adam(recipe.train.learning_rate)
+            if self.loss_scaling:  # float16 gradients underflow without it
+                self.optimizer = keras.optimizers.LossScaleOptimizer(self.optimizer)
             self.optimizer.build(self.model.trainable_variables)
         # Counters live outside the strategy: one copy, updated in cross-replica context.
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
@@ -145,15 +148,20 @@ class Trainer:
             tf.reduce_sum(tf.cast(tf.not_equal(target_out, PAD_ID), tf.float32)),
             tf.cast(tf.size(target_out), tf.float32)])
         counts = context.all_reduce(_SUM, local_counts)  # (3,)
+        scale = self.optimizer.dynamic_scale if self.loss_scaling else 1.0
         with tf.GradientTape() as tape:
             logits = self.model((source, target_in), training=True)
             loss_sum, _ = masked_cross_entropy(logits, target_out, train.label_smoothing)
             loss = loss_sum / counts[1]
+            scaled_loss = loss * scale
         variables = self.model.trainable_variables
         # Dense embedding gradients: repeated tokens summed, so the global norm is the true one.
-        gradients = [tf.convert_to_tensor(g) for g in tape.gradient(loss, variables)]
+        gradients = [tf.convert_to_tensor(g) for g in tape.gradient(scaled_loss, variables)]
         gradients = context.all_reduce(_SUM, gradients)
-        gradients, norm = tf.clip_by_global_norm(gradients, train.clip_norm)
+        # Clipping the scaled gradients at a scaled norm; the optimizer unscales (and skips the
+        # step when the loss scale made them overflow).
+        gradients, norm = tf.clip_by_global_norm(gradients, train.clip_norm * scale)
+        norm = norm / scale
         # The Keras optimizer sums gradients over replicas once more: hand it each one's share.
         share = 1.0 / self.strategy.num_replicas_in_sync
         self.optimizer.apply([g * share for g in gradients], variables)

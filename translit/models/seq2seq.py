@@ -36,10 +36,21 @@ class Seq2Seq(keras.Model):
         return self.decoder.step(token_ids, states)
 
 
-def build_model(config: ModelConfig, source_vocab_size: int, target_vocab_size: int) -> Seq2Seq:
-    """Creates the model from the recipe's ``model`` section and builds its weights."""
-    model = Seq2Seq(source_vocab_size, target_vocab_size, config.embedding_dim, config.units,
-                    config.layers, config.dropout, name="seq2seq")
+def build_model(config: ModelConfig, source_vocab_size: int, target_vocab_size: int,
+                precision: str = "float32") -> Seq2Seq:
+    """Creates the model from the recipe's ``model`` section and builds its weights.
+
+    Args:
+      precision: a Keras dtype policy; ``mixed_float16`` and ``mixed_bfloat16`` compute in half
+        precision and keep float32 weights, so checkpoints load into a float32 model.
+    """
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(precision)  # layers take the policy when they are created
+    try:
+        model = Seq2Seq(source_vocab_size, target_vocab_size, config.embedding_dim, config.units,
+                        config.layers, config.dropout, name="seq2seq")
+    finally:
+        keras.config.set_dtype_policy(previous)
     dummy = tf.ones((1, 2), tf.int32)
     model((dummy, dummy))
     return model
