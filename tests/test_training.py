@@ -99,3 +99,19 @@ def test_mixed_precision_trains_and_translates_in_float32(tmp_path, precision):
     translator, _ = load_translator(str(tmp_path / "run"), beam_size=2)
     assert translator.model.decoder.projection.compute_dtype == "float32"
     assert len(translator.translate_lines(["abc", "hgfe"], batch_size=2)) == 2
+
+
+def test_xla_trains_on_a_few_fixed_batch_shapes(tmp_path):
+    from translit.data import batches
+
+    path = write_recipe(tmp_path, train={"max_steps": 30, "log_every": 10, "xla": True})
+    trainer = Trainer(load_recipe(path), str(tmp_path / "run"))
+    shapes = {tuple(s.shape[1:] for s in batch)
+              for batch in batches(trainer.train_data, 512, fixed_shapes=True)}
+    free_shapes = {tuple(s.shape[1:] for s in batch)
+                   for batch in batches(trainer.train_data, 512)}
+    assert len(shapes) <= 16 and len(shapes) <= len(free_shapes)
+    trainer.train()
+    with open(RunDir(str(tmp_path / "run")).metrics_path) as f:
+        losses = [json.loads(line)["loss"] for line in f if '"train"' in line]
+    assert losses[-1] < losses[0]

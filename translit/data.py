@@ -60,12 +60,14 @@ def _encode(texts: List[str], to_ids) -> List[np.ndarray]:
 
 
 def batches(encoded: EncodedCorpus, batch_tokens: int, shuffle_buffer: int = 0,
-            seed: int = 0) -> tf.data.Dataset:
+            seed: int = 0, fixed_shapes: bool = False) -> tf.data.Dataset:
     """Batches of (source (batch, src_time), target_in (batch, tgt_time), target_out).
 
     A batch holds at most ``batch_tokens`` tokens of its longer side, padding included (one
     sentence at least); sentences of similar length are batched together. With
-    ``shuffle_buffer`` > 0, pairs and batches are reshuffled on every pass.
+    ``shuffle_buffer`` > 0, pairs and batches are reshuffled on every pass. With
+    ``fixed_shapes``, both sides are padded to the end of their length bucket, so that batches
+    come in a few shapes only (for XLA, which compiles each shape once).
     """
     dataset = tf.data.Dataset.from_tensor_slices((_ragged(encoded.sources),
                                                   _ragged(encoded.targets))).map(_dense)
@@ -73,7 +75,7 @@ def batches(encoded: EncodedCorpus, batch_tokens: int, shuffle_buffer: int = 0,
         dataset = dataset.shuffle(min(shuffle_buffer, len(encoded)), seed=seed,
                                   reshuffle_each_iteration=True)
     longest = max(max(len(s), len(t)) for s, t in zip(encoded.sources, encoded.targets))
-    dataset = dataset.apply(_bucket_by_tokens(batch_tokens, longest))
+    dataset = dataset.apply(_bucket_by_tokens(batch_tokens, longest, fixed_shapes))
     if shuffle_buffer:
         dataset = dataset.shuffle(64, seed=seed + 1, reshuffle_each_iteration=True)
     return dataset.map(_teacher_forcing).prefetch(tf.data.AUTOTUNE)
@@ -89,13 +91,15 @@ def _dense(source, target):
     return tf.identity(source), tf.identity(target)
 
 
-def _bucket_by_tokens(batch_tokens: int, longest: int):
+def _bucket_by_tokens(batch_tokens: int, longest: int, fixed_shapes: bool):
     """Length buckets about 1/16 of the longest pair wide; batch size = budget // bucket end."""
     width = max(2, -(-longest // 16))
-    boundaries = list(range(width + 1, longest + 1, width))
+    last = longest + width if fixed_shapes else longest  # padding needs a bucket end above all
+    boundaries = list(range(width + 1, last + 1, width))
     sizes = [max(1, batch_tokens // (end - 1)) for end in boundaries + [longest + 1]]
     return lambda dataset: dataset.bucket_by_sequence_length(
-        lambda s, t: tf.maximum(tf.shape(s)[0], tf.shape(t)[0]), boundaries, sizes)
+        lambda s, t: tf.maximum(tf.shape(s)[0], tf.shape(t)[0]), boundaries, sizes,
+        pad_to_bucket_boundary=fixed_shapes)
 
 
 def _teacher_forcing(source, target):

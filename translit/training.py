@@ -96,6 +96,9 @@ class Trainer:
             max_to_keep=recipe.train.keep_checkpoints)
         self._restore()
         self._last_eval = {}
+        # XLA compiles the forward and backward pass (not the collectives), once per batch shape.
+        self._gradients = (tf.function(self._forward_backward, jit_compile=True)
+                           if recipe.train.xla else self._forward_backward)
 
     # -- setup -------------------------------------------------------------------------------
 
@@ -149,14 +152,9 @@ class Trainer:
             tf.cast(tf.size(target_out), tf.float32)])
         counts = context.all_reduce(_SUM, local_counts)  # (3,)
         scale = self.optimizer.dynamic_scale if self.loss_scaling else 1.0
-        with tf.GradientTape() as tape:
-            logits = self.model((source, target_in), training=True)
-            loss_sum, _ = masked_cross_entropy(logits, target_out, train.label_smoothing)
-            loss = loss_sum / counts[1]
-            scaled_loss = loss * scale
+        loss, gradients = self._gradients(source, target_in, target_out, counts[1],
+                                          tf.convert_to_tensor(scale, tf.float32))
         variables = self.model.trainable_variables
-        # Dense embedding gradients: repeated tokens summed, so the global norm is the true one.
-        gradients = [tf.convert_to_tensor(g) for g in tape.gradient(scaled_loss, variables)]
         gradients = context.all_reduce(_SUM, gradients)
         # Clipping the scaled gradients at a scaled norm; the optimizer unscales (and skips the
         # step when the loss scale made them overflow).
@@ -166,6 +164,18 @@ class Trainer:
         share = 1.0 / self.strategy.num_replicas_in_sync
         self.optimizer.apply([g * share for g in gradients], variables)
         return loss, norm, counts
+
+    def _forward_backward(self, source, target_in, target_out, global_tokens, scale):
+        """Loss share of this replica's batch and its gradients (times the loss scale)."""
+        with tf.GradientTape() as tape:
+            logits = self.model((source, target_in), training=True)
+            loss_sum, _ = masked_cross_entropy(logits, target_out,
+                                               self.recipe.train.label_smoothing)
+            loss = loss_sum / global_tokens
+            scaled_loss = loss * scale
+        # Dense embedding gradients: repeated tokens summed, so the global norm is the true one.
+        gradients = tape.gradient(scaled_loss, self.model.trainable_variables)
+        return loss, [tf.convert_to_tensor(g) for g in gradients]
 
     def _make_train_step(self, element_spec):
         @tf.function(input_signature=[element_spec])
@@ -214,7 +224,8 @@ class Trainer:
         budget = max(1, train.batch_tokens // workers)  # batch_tokens is the global budget
         one_pass = sum(1 for _ in batches(self.train_data, budget))
         steps_per_epoch = max(1, -(-one_pass // workers))
-        dataset = batches(self.train_data, budget, train.shuffle_buffer, train.seed)
+        dataset = batches(self.train_data, budget, train.shuffle_buffer, train.seed,
+                          fixed_shapes=train.xla)
         options = tf.data.Options()
         policy = tf.data.experimental.AutoShardPolicy.DATA  # shard batches, not files
         options.experimental_distribute.auto_shard_policy = policy
