@@ -10,7 +10,8 @@ def model():
     return opennmt.models.SequenceToSequence(
         source_inputter=opennmt.inputters.WordEmbedder(embedding_size=256),
         target_inputter=opennmt.inputters.WordEmbedder(embedding_size=256),
-        encoder=opennmt.encoders.LSTMEncoder(num_layers=2, num_units=256, dropout=0.3),
+        encoder=opennmt.encoders.RNNEncoder(num_layers=2, num_units=256, dropout=0.3,
+                                            cell_class=tf.keras.layers.LSTMCell),
         decoder=opennmt.decoders.RNNDecoder(num_layers=2, num_units=256, dropout=0.3,
                                             bridge_class=opennmt.layers.CopyBridge,
                                             cell_class=tf.keras.layers.LSTMCell))
