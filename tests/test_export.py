@@ -108,3 +108,11 @@ def test_export_refuses_an_existing_directory_and_beam_on_translate(trained_run,
     source.write_text("abc\n", encoding="utf-8")
     beam = CliRunner().invoke(main, ["translate", str(source), "-m", export_dir, "--beam", "4"])
     assert beam.exit_code == 1 and "beam size was fixed" in beam.output
+
+
+def test_export_of_a_missing_checkpoint_is_a_clear_error(trained_run, tmp_path):
+    result = CliRunner().invoke(main, ["export", str(tmp_path / "export"), "-m",
+                                       trained_run["run_dir"], "--checkpoint",
+                                       str(tmp_path / "nope" / "ckpt-3")])
+    assert result.exit_code == 1 and "does not hold this run's model weights" in result.output
+    assert "Traceback" not in result.output and not os.path.exists(tmp_path / "export")

@@ -99,8 +99,8 @@ def load_translator(run_dir: str, beam_size: int | None = None,
     checkpoint = checkpoint or run.latest_checkpoint()
     if checkpoint is None:
         raise UserError(f"{run_dir}: no checkpoint yet; train first with `translit train`")
-    status = tf.train.Checkpoint(model=trackable_weights(model)).restore(checkpoint)
     try:
+        status = tf.train.Checkpoint(model=trackable_weights(model)).restore(checkpoint)
         status.expect_partial().assert_existing_objects_matched()
     except (AssertionError, tf.errors.OpError, ValueError):
         raise UserError(f"{checkpoint}: does not hold this run's model weights; pass another "
