@@ -69,7 +69,7 @@ def train(recipe, run_dir, overrides, strategy):
               help="Run directory or exported SavedModel (default: the latest run under ./runs).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Output file (default: stdout).")
-@click.option("--beam", type=int,
+@click.option("--beam", type=click.IntRange(min=1),
               help="Beam size (default: the recipe's decode.beam_size; 1 = greedy).")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Sentences per batch.")
 @_user_errors
@@ -103,7 +103,8 @@ def translate(file, model_path, output, beam, batch_size):
 @main.command()
 @click.argument("out_dir", type=click.Path(file_okay=False))
 @click.option("-m", "--model", "run_dir", help="Run directory (default: the latest under ./runs).")
-@click.option("--beam", type=int, help="Beam size baked into the export (default: the recipe's).")
+@click.option("--beam", type=click.IntRange(min=1),
+              help="Beam size baked into the export (default: the recipe's).")
 @click.option("--checkpoint", help="Checkpoint prefix to export (default: the run's latest).")
 @_user_errors
 def export(out_dir, run_dir, beam, checkpoint):
