@@ -55,6 +55,7 @@ def test_score_prints_bleu_and_chrf_with_signatures(tmp_path):
     (lambda d: ["train", str(d / "none.yaml")], "Recipe file not found"),
     (lambda d: ["train", write_recipe(d), "--set", "model.unitz=3"], "unknown key 'model.unitz'"),
     (lambda d: ["train", write_recipe(d), "--set", "model.units=-1"], "expected a value >= 1"),
+    (lambda d: ["train", write_recipe(d), "--strategy", "tpu"], "--strategy received 'tpu'"),
     (lambda d: ["translate", "-m", str(d / "nowhere"), write_lines(d / "x", ["a"])],
      "Run directory not found"),
     (lambda d: ["translate", str(d / "missing.txt"), "-m", str(d)], "Corpus file not found"),

@@ -45,10 +45,10 @@ def main(verbose):
               "run directory is resumed from its last checkpoint.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override a recipe value, e.g. --set train.max_steps=500 (repeatable).")
-@click.option("--strategy", type=click.Choice(["auto", "default", "mirrored", "multi-worker"]),
-              default="auto", show_default=True,
-              help="tf.distribute strategy; auto: multi-worker when TF_CONFIG names a cluster, "
-                   "mirrored with several GPUs, default otherwise.")
+@click.option("--strategy", default="auto", show_default=True,
+              help="tf.distribute strategy: auto, default, mirrored or multi-worker; auto takes "
+                   "multi-worker when TF_CONFIG names a cluster, mirrored with several GPUs, "
+                   "default otherwise.")
 @_user_errors
 def train(recipe, run_dir, overrides, strategy):
     """Train (or resume) the model of RECIPE; print the final dev (and test) scores."""

@@ -267,7 +267,7 @@ class Trainer:
                       **self._scores("valid", self.valid)}
         if include_test and self.recipe.data.test is not None:
             record = {**record, **self._scores("test", _read(self.recipe.data.test))}
-        if record is not self._last_eval and self.chief:
+        if record is not self._last_eval:
             self.run.log_metrics(record)
         self._last_eval = record
         return record
