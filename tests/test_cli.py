@@ -20,7 +20,7 @@ def test_train_then_translate_the_latest_run_then_score(tmp_path, monkeypatch):
     result = _invoke("train", recipe, "--set", "train.log_every=2")
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout.strip().splitlines()[-1])
-    assert record["run_dir"] == os.path.join("runs", "toy") and record["step"] == 4
+    assert record["run_dir"] == os.path.join("runs", "toy") and record["last_step"] == 4
     assert os.path.exists("runs/toy/recipe.yaml") and os.path.isdir("runs/toy/tokenizer")
 
     write_lines("in.txt", ["abc", "", "hgf"])

@@ -36,7 +36,7 @@ def test_killed_training_resumes_from_the_last_checkpoint(tmp_path):
     assert second.returncode == 0, second.stderr[-3000:]
     resumed = re.search(r"resumed from .*ckpt-(\d+) at step (\d+)", second.stderr)
     assert resumed and resumed.group(1) == resumed.group(2) and int(resumed.group(1)) >= 40
-    assert json.loads(second.stdout.strip().splitlines()[-1])["step"] == 300
+    assert json.loads(second.stdout.strip().splitlines()[-1])["last_step"] == 300
     with open(os.path.join(run_dir, "metrics.jsonl"), encoding="utf-8") as f:
         records = [json.loads(line) for line in f]  # every line intact
-    assert records[-1]["type"] == "eval" and records[-1]["step"] == 300
+    assert records[-1]["type"] == "final" and records[-1]["last_step"] == 300

@@ -53,7 +53,7 @@ def test_two_workers_train_in_sync_and_only_the_chief_writes(tmp_path):
     assert chief["step"] == other["step"] == 6
     for a, b in zip(chief["weights"], other["weights"]):
         assert abs(a - b) <= 1e-5 * max(1.0, abs(a))
-    assert sorted(os.listdir(tmp_path / "run0" / "checkpoints"))[0].startswith("checkpoint")
+    assert {"checkpoint", "best"} <= set(os.listdir(tmp_path / "run0" / "checkpoints"))
     assert os.path.exists(tmp_path / "run0" / "checkpoints" / "ckpt-6.index")
     assert os.path.exists(tmp_path / "run0" / "metrics.jsonl")
     assert not os.path.exists(tmp_path / "run1")  # the other worker wrote nothing there

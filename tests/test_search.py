@@ -1,10 +1,11 @@
-"""Beam search against a hand-written greedy decoder, n-best order and length limits."""
+"""Beam search against a hand-written greedy decoder, n-best order, length limits, coverage,
+attention weights and ensembles."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from translit.models import build_model
+from translit.models import Ensemble, build_model
 from translit.recipe import ModelConfig
 from translit.search import beam_search
 from translit.tokenizers import BOS_ID, EOS_ID
@@ -12,11 +13,20 @@ from translit.tokenizers import BOS_ID, EOS_ID
 VOCAB = 12
 
 
+def _build(**options):
+    tf.keras.utils.set_random_seed(3)
+    config = ModelConfig(embedding_dim=8, units=16, layers=2, dropout=0.0, **options)
+    return build_model(config, VOCAB, VOCAB)
+
+
 @pytest.fixture(scope="module")
 def model():
-    keras_seed = 3
-    tf.keras.utils.set_random_seed(keras_seed)
-    return build_model(ModelConfig(embedding_dim=8, units=16, layers=2, dropout=0.0), VOCAB, VOCAB)
+    return _build()
+
+
+@pytest.fixture(scope="module")
+def attention_model():
+    return _build(attention="general", input_feeding=True, bidirectional=True)
 
 
 def _sources():
@@ -24,10 +34,10 @@ def _sources():
 
 
 def _python_greedy(model, source, max_length):
-    states = model.encode(source[None])
+    context, state = model.encode(source[None])
     token, output = BOS_ID, []
     for _ in range(max_length):
-        logits, states = model.decode_step(tf.constant([token]), states)
+        logits, state, _ = model.decode_step(tf.constant([token]), state, context)
         token = int(tf.argmax(logits[0]))
         if token == EOS_ID:
             break
@@ -35,7 +45,9 @@ def _python_greedy(model, source, max_length):
     return output
 
 
-def test_beam_one_equals_greedy(model):
+@pytest.mark.parametrize("name", ["model", "attention_model"])
+def test_beam_one_equals_greedy(name, request):
+    model = request.getfixturevalue(name)
     ids, lengths, scores = beam_search(model, _sources(), beam_size=1, max_length_ratio=1.0,
                                        max_length_offset=3)
     for i, source in enumerate(_sources()):
@@ -65,3 +77,44 @@ def test_output_length_is_limited_by_source_length(model):
 def test_empty_batch(model):
     ids, lengths, scores = beam_search(model, tf.zeros([0, 3], tf.int32), beam_size=2)
     assert ids.shape[0] == 0 and lengths.shape == (0, 1) and scores.shape == (0, 1)
+
+
+def test_attention_weights_are_distributions_over_the_source(attention_model):
+    ids, lengths, _, attention = beam_search(attention_model, _sources(), beam_size=3,
+                                             return_attention=True)
+    assert attention.shape[:3] == ids.shape and attention.shape[3] == _sources().shape[1]
+    mask = _sources().numpy() != 0
+    for i in range(3):
+        rows = attention[i, 0, :lengths[i, 0] + 1].numpy()  # output tokens and EOS
+        np.testing.assert_allclose(rows.sum(axis=1), 1.0, rtol=1e-5)
+        assert np.all(rows[:, ~mask[i]] == 0)  # padding gets no attention
+
+
+def test_coverage_penalty_changes_only_the_ranking(attention_model):
+    plain = beam_search(attention_model, _sources(), beam_size=4, n_best=4)
+    covered = beam_search(attention_model, _sources(), beam_size=4, n_best=4, beta=5.0)
+    assert covered[0].shape[:2] == plain[0].shape[:2]
+    assert np.all(covered[2].numpy() <= 0)
+
+
+def test_coverage_needs_attention(model):
+    with pytest.raises(ValueError, match="attention"):
+        beam_search(model, _sources(), beta=0.2)
+
+
+def test_ensemble_of_one_equals_the_model(attention_model):
+    single = beam_search(attention_model, _sources(), beam_size=3, n_best=3)
+    ensemble = beam_search(Ensemble([attention_model]), _sources(), beam_size=3, n_best=3)
+    np.testing.assert_array_equal(single[0].numpy(), ensemble[0].numpy())
+    np.testing.assert_allclose(single[2].numpy(), ensemble[2].numpy(), rtol=1e-5)
+
+
+def test_ensemble_averages_probabilities(model, attention_model):
+    source = _sources()[:1]
+    ensemble = Ensemble([model, attention_model])
+    context, state = ensemble.encode(source)
+    log_probs, _, weights = ensemble.decode_step(tf.constant([BOS_ID]), state, context)
+    expected = np.mean([tf.nn.softmax(m.decode_step(tf.constant([BOS_ID]), s, c)[0]).numpy()
+                        for m, c, s in zip(ensemble.models, context, state)], axis=0)
+    np.testing.assert_allclose(np.exp(log_probs.numpy()), expected, rtol=1e-5)
+    assert weights.shape == (1, 4)

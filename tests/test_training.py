@@ -30,7 +30,7 @@ def test_metrics_log_has_train_and_eval_records(trained_run):
     assert train_records[-1]["loss"] < train_records[0]["loss"]
     assert {"target_tokens_per_s", "grad_norm", "learning_rate"} <= set(train_records[0])
     final = records[-1]
-    assert final["type"] == "eval" and final["test_chrf"] > 95 and "valid_bleu" in final
+    assert final["type"] == "final" and final["test_chrf"] > 95 and "valid_bleu" in final
 
 
 def test_translation_keeps_input_order_whatever_the_batch_size(trained_run):
@@ -115,3 +115,32 @@ def test_xla_trains_on_a_few_fixed_batch_shapes(tmp_path):
     with open(RunDir(str(tmp_path / "run")).metrics_path) as f:
         losses = [json.loads(line)["loss"] for line in f if '"train"' in line]
     assert losses[-1] < losses[0]
+
+
+def test_early_stopping_stops_when_the_dev_metric_stalls(tmp_path):
+    # A learning rate too small to change the greedy output: dev BLEU stays where it started.
+    path = write_recipe(tmp_path, train={
+        "max_steps": 100, "learning_rate": 1e-9, "eval_every": 2, "checkpoint_every": 2,
+        "valid_metric": "bleu", "early_stopping": 2, "plateau_factor": 0.5,
+        "plateau_patience": 1})
+    trainer = Trainer(load_recipe(path), str(tmp_path / "run"))
+    record = trainer.train()
+    assert int(trainer.step) == 6  # evaluations at 2 (best), 4 and 6 (no better)
+    assert float(trainer.plateau_scale) == pytest.approx(0.25)  # halved after each stall
+    assert record["type"] == "final" and record["step"] == 2 and record["last_step"] == 6
+    run = RunDir(str(tmp_path / "run"))
+    assert run.checkpoint().endswith("best/ckpt-2")  # translate uses the best by default
+    assert run.checkpoint("latest").endswith("ckpt-6")
+    with open(run.metrics_path) as f:
+        types = [json.loads(line)["type"] for line in f]
+    assert types.count("early_stopping") == 1 and types[-1] == "final"
+    again = Trainer(load_recipe(path), str(tmp_path / "run"))  # a resumed run stays stopped
+    again.train()
+    assert int(again.step) == 6
+
+
+def test_attention_model_learns_reversal(tmp_path):
+    path = write_recipe(tmp_path, model={"attention": "dot", "bidirectional": True},
+                        train={"max_steps": 300, "learning_rate": 0.01})
+    record = train(load_recipe(path), str(tmp_path / "run"))
+    assert record["test_chrf"] > 90, record

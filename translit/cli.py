@@ -63,17 +63,26 @@ def train(recipe, run_dir, overrides, strategy):
     click.echo(json.dumps({"run_dir": run_dir, **record}))
 
 
+CHECKPOINT_HELP = ("Checkpoint: best (by the dev metric), latest, average (see `translit "
+                   "average`) or a path (default: best when the run kept one, else latest).")
+
+
 @main.command()
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
-@click.option("-m", "--model", "model_path",
-              help="Run directory or exported SavedModel (default: the latest run under ./runs).")
+@click.option("-m", "--model", "model_paths", multiple=True,
+              help="Run directory or exported SavedModel (default: the latest run under ./runs). "
+                   "Repeat with run directories to decode with their ensemble.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Output file (default: stdout).")
 @click.option("--beam", type=click.IntRange(min=1),
               help="Beam size (default: the recipe's decode.beam_size; 1 = greedy).")
+@click.option("--n-best", type=click.IntRange(min=1),
+              help="Write the K best hypotheses per sentence as `INDEX ||| TRANSLATION ||| "
+                   "LOG-PROB` (K <= beam size).")
+@click.option("--checkpoint", help=CHECKPOINT_HELP)
 @click.option("--batch-size", type=click.IntRange(min=1), help="Sentences per batch.")
 @_user_errors
-def translate(file, model_path, output, beam, batch_size):
+def translate(file, model_paths, output, beam, n_best, checkpoint, batch_size):
     """Translate FILE (or stdin), one sentence per line, keeping the line order."""
     from translit.corpus import read_lines
     from translit.export import is_saved_model, load_exported
@@ -81,17 +90,48 @@ def translate(file, model_path, output, beam, batch_size):
     from translit.translator import load_translator, translate_lines
 
     lines = list(read_lines(file)) if file and file != "-" else _stdin_lines()
-    model_path = model_path or latest_run()
-    if is_saved_model(model_path):
+    model_paths = model_paths or [latest_run()]
+    signature = "n_best" if n_best else "serving_default"
+    if any(is_saved_model(path) for path in model_paths):
+        if len(model_paths) > 1:
+            raise UserError("--model: ensembles combine run directories, not exports")
         if beam is not None:
-            raise UserError(f"--beam: {model_path} is an export, whose beam size was fixed by "
-                            "`translit export --beam N`")
-        translate_fn, default_batch = load_exported(model_path), 64
+            raise UserError(f"--beam: {model_paths[0]} is an export, whose beam size was fixed "
+                            "by `translit export --beam N`")
+        if checkpoint is not None:
+            raise UserError(f"--checkpoint: {model_paths[0]} is an export, whose weights were "
+                            "fixed by `translit export --checkpoint`")
+        translate_fn, default_batch = load_exported(model_paths[0], signature), 64
     else:
-        translator, recipe = load_translator(model_path, beam)
-        translate_fn, default_batch = translator.translate, recipe.decode.batch_size
-    text = "".join(line + "\n" for line in
-                   translate_lines(translate_fn, lines, batch_size or default_batch))
+        translator, recipe = load_translator(model_paths, beam, checkpoint)
+        translate_fn = translator.translate_n_best if n_best else translator.translate
+        default_batch = recipe.decode.batch_size
+    outputs = translate_lines(translate_fn, lines, batch_size or default_batch, bool(n_best))
+    if n_best:
+        if outputs and n_best > max(len(hyps) for hyps in outputs):
+            raise UserError(f"--n-best {n_best} exceeds the beam size; pass --beam {n_best} "
+                            "or more")
+        text = "".join(f"{i} ||| {hyp} ||| {score:.4f}\n"
+                       for i, hyps in enumerate(outputs) for hyp, score in hyps[:n_best])
+    else:
+        text = "".join(line + "\n" for line in outputs)
+    _write(text, output)
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--last", default=5, show_default=True, type=click.IntRange(min=1),
+              help="How many of the newest kept checkpoints to average.")
+@_user_errors
+def average(run_dir, last):
+    """Average the weights of RUN_DIR's last checkpoints into RUN_DIR/checkpoints/average;
+    translate or export them with --checkpoint average."""
+    from translit.averaging import average_checkpoints
+
+    click.echo(average_checkpoints(run_dir, last))
+
+
+def _write(text: str, output) -> None:
     if output:
         with open(output, "w", encoding="utf-8") as f:
             f.write(text)
@@ -105,7 +145,7 @@ def translate(file, model_path, output, beam, batch_size):
 @click.option("-m", "--model", "run_dir", help="Run directory (default: the latest under ./runs).")
 @click.option("--beam", type=click.IntRange(min=1),
               help="Beam size baked into the export (default: the recipe's).")
-@click.option("--checkpoint", help="Checkpoint prefix to export (default: the run's latest).")
+@click.option("--checkpoint", help=CHECKPOINT_HELP)
 @_user_errors
 def export(out_dir, run_dir, beam, checkpoint):
     """Export a run as a SavedModel to OUT_DIR: sentences in, translations and scores out."""
@@ -126,18 +166,35 @@ def _stdin_lines():
 
 
 @main.command()
-@click.option("--ref", "-r", required=True, type=click.Path(dir_okay=False), help="Reference file.")
 @click.argument("hypotheses", required=False, type=click.Path(dir_okay=False))
+@click.option("--ref", "-r", type=click.Path(dir_okay=False),
+              help="Reference file (metric scoring).")
 @click.option("--metrics", default="bleu,chrf", show_default=True,
-              help="Comma-separated: bleu, chrf, ter.")
+              help="Comma-separated: bleu, chrf, ter, accuracy (exact match), cer.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON with scores and signatures.")
+@click.option("-m", "--model", "run_dir", type=click.Path(file_okay=False),
+              help="Run directory: instead of metrics, print each translation's model "
+                   "log-probability given --src (forced decoding).")
+@click.option("--src", type=click.Path(dir_okay=False), help="Source file for --model.")
+@click.option("--checkpoint", help=CHECKPOINT_HELP)
+@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(min=1))
 @_user_errors
-def score(ref, hypotheses, metrics, as_json):
-    """Score HYPOTHESES (or stdin) against --ref with sacreBLEU."""
+def score(hypotheses, ref, metrics, as_json, run_dir, src, checkpoint, batch_size):
+    """Score HYPOTHESES (or stdin): metrics against --ref (sacreBLEU, accuracy, CER), or with
+    --model and --src, their log-probability under a trained model."""
     from translit.corpus import read_lines
-    from translit.scoring import score as compute
 
     hyps = list(read_lines(hypotheses)) if hypotheses and hypotheses != "-" else _stdin_lines()
+    if run_dir:
+        if src is None:
+            raise UserError("score --model needs --src SOURCE_FILE, the sentences that "
+                            "HYPOTHESES translate")
+        _score_with_model(run_dir, checkpoint, list(read_lines(src)), hyps, batch_size, as_json)
+        return
+    if ref is None:
+        raise UserError("score needs --ref REFERENCE_FILE (or --model RUN_DIR --src SOURCE_FILE)")
+    from translit.scoring import score as compute
+
     results = compute(hyps, list(read_lines(ref)), [m.strip() for m in metrics.split(",")])
     if as_json:
         click.echo(json.dumps({name: {k: r[k] for k in ("score", "signature")}
@@ -145,6 +202,31 @@ def score(ref, hypotheses, metrics, as_json):
     else:
         for result in results.values():
             click.echo(result["text"])
+
+
+def _score_with_model(run_dir, checkpoint, sources, targets, batch_size, as_json):
+    """One ``LOG-PROB<TAB>TOKENS`` line per pair; a summary (per-token mean, perplexity)."""
+    import math
+
+    from translit.likelihood import ForcedScorer
+    from translit.run_dir import RunDir
+    from translit.translator import load_model
+
+    run = RunDir(run_dir)
+    recipe = run.load_recipe()
+    model, tokenizers = load_model(run, recipe, checkpoint)
+    scorer = ForcedScorer(model, *tokenizers, max_source_tokens=4 * recipe.data.max_src_tokens)
+    results = scorer.score_lines(sources, targets, batch_size)
+    total = sum(p for p, _ in results)
+    tokens = sum(n for _, n in results)
+    summary = {"sentences": len(results), "tokens": tokens, "log_prob": round(total, 4),
+               "log_prob_per_token": round(total / max(tokens, 1), 4),
+               "perplexity": round(math.exp(-total / max(tokens, 1)), 4)}
+    if as_json:
+        click.echo(json.dumps({"scores": [p for p, _ in results], **summary}))
+    else:
+        _write("".join(f"{p:.4f}\t{n}\n" for p, n in results), None)
+        click.echo(" ".join(f"{k}={v}" for k, v in summary.items()), err=True)
 
 
 if __name__ == "__main__":

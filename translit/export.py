@@ -26,7 +26,10 @@ SIGNATURE_INPUT = "texts"
 
 def export(run_dir: str, out_dir: str, beam_size: Optional[int] = None,
            checkpoint: Optional[str] = None) -> str:
-    """Writes the SavedModel of a run (its latest checkpoint unless ``checkpoint``) to ``out_dir``.
+    """Writes the SavedModel of a run to ``out_dir``.
+
+    Args:
+      checkpoint: best, latest, average or a path (see :meth:`RunDir.checkpoint`).
 
     Returns:
       ``out_dir``. The export is written next to it first and moved into place when complete.
@@ -55,9 +58,9 @@ def is_saved_model(path: str) -> bool:
     return os.path.isfile(os.path.join(path, "saved_model.pb"))
 
 
-def load_exported(path: str):
-    """Loads an export's ``serving_default`` as a callable: (batch,) tf.string -> dict."""
+def load_exported(path: str, signature_name: str = "serving_default"):
+    """Loads an export's signature as a callable: (batch,) tf.string -> dict."""
     import tensorflow_text  # noqa: F401  registers the tokenizer ops
 
-    signature = tf.saved_model.load(path).signatures["serving_default"]
+    signature = tf.saved_model.load(path).signatures[signature_name]
     return lambda texts: signature(**{SIGNATURE_INPUT: texts})

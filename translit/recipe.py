@@ -59,6 +59,13 @@ class ModelConfig:
     units: int = field(default=256, metadata=_bounds(1))
     layers: int = field(default=2, metadata=_bounds(1))
     dropout: float = field(default=0.2, metadata=_bounds(0.0, 0.99))
+    cell: Literal["lstm", "gru", "cifg"] = "lstm"
+    attention: Literal["none", "dot", "general", "bahdanau"] = "none"
+    input_feeding: bool = False
+    bidirectional: bool = False
+    residual: bool = False
+    reverse_source: bool = False
+    tie_embeddings: bool = False
 
 
 @dataclass
@@ -67,6 +74,14 @@ class TrainConfig:
     max_steps: Optional[int] = field(default=None, metadata=_bounds(1))
     max_epochs: Optional[int] = field(default=None, metadata=_bounds(1))
     learning_rate: float = field(default=1e-3, metadata=_bounds(0.0, low_open=True))
+    lr_schedule: Literal["constant", "inverse_sqrt", "exponential"] = "constant"
+    warmup_steps: int = field(default=0, metadata=_bounds(0))
+    decay_rate: float = field(default=0.5, metadata=_bounds(0.0, 1.0, low_open=True))
+    decay_steps: int = field(default=10_000, metadata=_bounds(1))
+    plateau_factor: float = field(default=1.0, metadata=_bounds(0.0, 1.0, low_open=True))
+    plateau_patience: int = field(default=2, metadata=_bounds(1))
+    valid_metric: Literal["bleu", "chrf", "accuracy", "loss"] = "bleu"
+    early_stopping: Optional[int] = field(default=None, metadata=_bounds(1))
     clip_norm: float = field(default=5.0, metadata=_bounds(0.0, low_open=True))
     label_smoothing: float = field(default=0.1, metadata=_bounds(0.0, 0.99))
     precision: Literal["float32", "mixed_float16", "mixed_bfloat16"] = "float32"
@@ -83,6 +98,7 @@ class TrainConfig:
 class DecodeConfig:
     beam_size: int = field(default=5, metadata=_bounds(1))
     length_penalty: float = field(default=0.6, metadata=_bounds(0.0))
+    coverage_penalty: float = field(default=0.0, metadata=_bounds(0.0))
     max_length_ratio: float = field(default=2.0, metadata=_bounds(0.0, low_open=True))
     max_length_offset: int = field(default=10, metadata=_bounds(0))
     batch_size: int = field(default=64, metadata=_bounds(1))
@@ -218,6 +234,9 @@ def _check_recipe(recipe: Recipe, where: str) -> None:
         if pair == (split.tsv is not None) or (split.src is None) != (split.tgt is None):
             raise UserError(f"{where}: data.{name} needs either both 'src' and 'tgt' or one "
                             f"'tsv', received {dataclasses.asdict(split)}")
+    if recipe.decode.coverage_penalty and recipe.model.attention == "none":
+        raise UserError(f"{where}: decode.coverage_penalty needs attention; set model.attention "
+                        "or decode.coverage_penalty: 0")
     train = recipe.train
     if train.max_steps is None and train.max_epochs is None:
         raise UserError(f"{where}: set train.max_steps or train.max_epochs (or both) so that "

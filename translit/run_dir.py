@@ -17,6 +17,7 @@ from translit.errors import UserError
 from translit.recipe import Recipe, recipe_from_dict
 
 RUNS_ROOT = "runs"
+CHECKPOINT_KINDS = ("best", "latest", "average")
 
 
 class RunDir:
@@ -41,8 +42,29 @@ class RunDir:
         with open(self.recipe_path, encoding="utf-8") as f:
             return recipe_from_dict(yaml.safe_load(f), self.recipe_path)
 
-    def latest_checkpoint(self) -> Optional[str]:
-        return tf.train.latest_checkpoint(self.checkpoint_dir)
+    def latest_checkpoint(self, kind: str = "") -> Optional[str]:
+        """The newest checkpoint of the training (``kind`` ""), ``best`` or ``average``."""
+        return tf.train.latest_checkpoint(os.path.join(self.checkpoint_dir, kind))
+
+    def checkpoint(self, which: Optional[str] = None) -> str:
+        """Resolves a checkpoint choice to a path prefix.
+
+        Args:
+          which: ``best`` (the best by the dev metric), ``latest``, ``average`` (written by
+            ``translit average``) or a checkpoint path; None: best when kept, else latest.
+        """
+        if which is None:
+            path = self.latest_checkpoint("best") or self.latest_checkpoint()
+        elif which in CHECKPOINT_KINDS:
+            path = self.latest_checkpoint("" if which == "latest" else which)
+        else:
+            return which
+        if path is None:
+            hint = {"average": f"write one with `translit average {self.path}`"}.get(
+                which, "train first with `translit train`")
+            raise UserError(f"{self.path}: no {which or ''} checkpoint yet; {hint}".replace(
+                "no  ", "no "))
+        return path
 
     def log_metrics(self, record: dict) -> None:
         """Appends one JSON line to metrics.jsonl."""

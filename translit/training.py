@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import math
 import os
 import shutil
 import tempfile
@@ -27,6 +28,7 @@ from translit.models import build_model, trackable_weights
 from translit.progress import Meter, Progress
 from translit.recipe import Recipe, Split, save_recipe
 from translit.run_dir import RunDir
+from translit.schedules import LearningRate
 from translit.tokenizers import PAD_ID, load_tokenizers, train_tokenizers
 from translit.translator import Translator
 
@@ -78,24 +80,33 @@ class Trainer:
         self._prepare_run_dir()
         self._prepare_data()
         self.loss_scaling = recipe.train.precision == "mixed_float16"
-        with self.strategy.scope():
-            self.model = build_model(recipe.model, self.source_tokenizer.vocab_size,
-                                     self.target_tokenizer.vocab_size, recipe.train.precision)
-            self.optimizer = keras.optimizers.Adam(recipe.train.learning_rate)
-            if self.loss_scaling:  # float16 gradients underflow without it
-                self.optimizer = keras.optimizers.LossScaleOptimizer(self.optimizer)
-            self.optimizer.build(self.model.trainable_variables)
         # Counters live outside the strategy: one copy, updated in cross-replica context.
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
-        self.checkpoint = tf.train.Checkpoint(model=trackable_weights(self.model),
-                                              optimizer=self.optimizer,
-                                              step=self.step, epoch=self.epoch)
-        self.manager = tf.train.CheckpointManager(
-            self.checkpoint, os.path.join(self.write_dir, "checkpoints"),
-            max_to_keep=recipe.train.keep_checkpoints)
+        self.plateau_scale = tf.Variable(1.0, trainable=False, name="plateau_scale")
+        self.best_metric = tf.Variable(float("nan"), trainable=False, name="best_metric")
+        self.bad_evaluations = tf.Variable(0, dtype=tf.int64, trainable=False,
+                                           name="bad_evaluations")
+        with self.strategy.scope():
+            self.model = build_model(recipe.model, self.source_tokenizer.vocab_size,
+                                     self.target_tokenizer.vocab_size, recipe.train.precision)
+            self.optimizer = keras.optimizers.Adam(LearningRate(recipe.train, self.plateau_scale))
+            if self.loss_scaling:  # float16 gradients underflow without it
+                self.optimizer = keras.optimizers.LossScaleOptimizer(self.optimizer)
+            self.optimizer.build(self.model.trainable_variables)
+        self.checkpoint = tf.train.Checkpoint(
+            model=trackable_weights(self.model), optimizer=self.optimizer, step=self.step,
+            epoch=self.epoch, plateau_scale=self.plateau_scale, best_metric=self.best_metric,
+            bad_evaluations=self.bad_evaluations)
+        checkpoints = os.path.join(self.write_dir, "checkpoints")
+        self.manager = tf.train.CheckpointManager(self.checkpoint, checkpoints,
+                                                  max_to_keep=recipe.train.keep_checkpoints)
+        # The best weights by the dev metric (weights and step only).
+        self.best_manager = tf.train.CheckpointManager(
+            tf.train.Checkpoint(model=trackable_weights(self.model), step=self.step),
+            os.path.join(checkpoints, "best"), max_to_keep=1)
         self._restore()
-        self._last_eval = {}
+        self._last_eval, self._selected_step = {}, None
         # XLA compiles the forward and backward pass (not the collectives), once per batch shape.
         self._gradients = (tf.function(self._forward_backward, jit_compile=True)
                            if recipe.train.xla else self._forward_backward)
@@ -195,6 +206,7 @@ class Trainer:
         batches_in = iter(self.strategy.experimental_distribute_dataset(dataset))
         train_step = self._make_train_step(batches_in.element_spec)
         meter, progress = Meter(), Progress(train.max_steps, enabled=self.chief)
+        first_step = int(self.step)
         while not self._done():
             loss, norm, counts = train_step(next(batches_in))
             step = int(self.step)
@@ -203,13 +215,20 @@ class Trainer:
             progress.update(step, int(self.epoch))
             if step % train.log_every == 0:
                 progress.show(self._log_train(step, meter, float(norm)))
-            if step % train.checkpoint_every == 0:
-                self.manager.save(checkpoint_number=step)  # every worker, as MWMS requires
+            stop = False
             if step % train.eval_every == 0:
-                progress.show(self.evaluate())
+                stop = self._select(progress.show(self.evaluate()))
                 meter.reset()  # evaluation time is not training throughput
+            if step % train.checkpoint_every == 0 or stop:  # after the selection state changed
+                self.manager.save(checkpoint_number=step)  # every worker, as MWMS requires
+            if stop:
+                self._log(progress.show({"type": "early_stopping", "step": step,
+                                         "evaluations": int(self.bad_evaluations)}))
+                break
+        if int(self.step) > first_step:
+            self._select(self.evaluate())  # the last weights compete too
         self._save_final()
-        record = progress.show(self.evaluate(include_test=True))
+        record = progress.show(self._final_evaluation())
         if not self.chief:
             shutil.rmtree(self.write_dir, ignore_errors=True)
         return record
@@ -233,6 +252,8 @@ class Trainer:
 
     def _done(self) -> bool:
         train = self.recipe.train
+        if train.early_stopping is not None and int(self.bad_evaluations) >= train.early_stopping:
+            return True  # a resumed run that had stopped early
         if train.max_steps is not None and int(self.step) >= train.max_steps:
             return True
         return train.max_epochs is not None and int(self.epoch) >= train.max_epochs
@@ -247,35 +268,70 @@ class Trainer:
         record = {"type": "train", "step": step, "epoch": int(self.epoch), **meter.summary(),
                   "grad_norm": round(grad_norm, 4),
                   "learning_rate": float(tf.convert_to_tensor(self.optimizer.learning_rate))}
+        return self._log(record)
+
+    def _log(self, record: dict) -> dict:
+        """Appends ``record`` to metrics.jsonl (the chief only). Returns it."""
         if self.chief:
             self.run.log_metrics(record)
         return record
 
     # -- evaluation --------------------------------------------------------------------------
 
-    def evaluate(self, include_test: bool = False) -> dict:
-        """Dev loss and BLEU/chrF (greedy) into metrics.jsonl; the test set's too when asked.
+    def evaluate(self) -> dict:
+        """Dev loss and scores (greedy) into metrics.jsonl, once per step.
 
-        The dev set is not evaluated twice at the same step.
+        Every worker evaluates (they wait for each other anyway), so that all take the same
+        early-stopping and learning-rate decisions; the chief writes.
         """
         step = int(self.step)
-        if not self.chief:  # the chief evaluates and reports
-            return {"type": "eval", "step": step}
-        record = self._last_eval if self._last_eval.get("step") == step else {}
-        if not record:
-            record = {"type": "eval", "step": step, "valid_loss": self._dev_loss(),
-                      **self._scores("valid", self.valid)}
-        if include_test and self.recipe.data.test is not None:
-            record = {**record, **self._scores("test", _read(self.recipe.data.test))}
-        if record is not self._last_eval:
-            self.run.log_metrics(record)
-        self._last_eval = record
-        return record
+        if self._last_eval.get("step") != step:
+            self._last_eval = {"type": "eval", "step": step, "valid_loss": self._dev_loss(),
+                               **self._scores("valid", self.valid)}
+            self._log(self._last_eval)
+        return self._last_eval
+
+    def _select(self, record: dict) -> bool:
+        """Keeps the best checkpoint by ``train.valid_metric`` and lowers the learning rate on a
+        plateau. Returns True when early stopping says to stop."""
+        train = self.recipe.train
+        if record["step"] == self._selected_step:
+            return False
+        self._selected_step = record["step"]
+        value, best = record[f"valid_{train.valid_metric}"], float(self.best_metric)
+        better = value < best if train.valid_metric == "loss" else value > best
+        if math.isnan(best) or better:
+            self.best_metric.assign(value)
+            self.bad_evaluations.assign(0)
+            self.best_manager.save(checkpoint_number=record["step"])
+            return False
+        self.bad_evaluations.assign_add(1)
+        if train.plateau_factor < 1 and int(self.bad_evaluations) % train.plateau_patience == 0:
+            self.plateau_scale.assign(self.plateau_scale * train.plateau_factor)
+            log.info("dev %s has not improved for %d evaluations: learning rate scaled by %g",
+                     train.valid_metric, int(self.bad_evaluations), float(self.plateau_scale))
+        patience = train.early_stopping
+        return patience is not None and int(self.bad_evaluations) >= patience
+
+    def _final_evaluation(self) -> dict:
+        """Dev and test scores of the best checkpoint, into metrics.jsonl."""
+        best, step = self.best_manager.latest_checkpoint, int(self.step)
+        record = {"type": "final", "checkpoint": best, "last_step": step,
+                  "step": int(best.rsplit("-", 1)[1]) if best else step}
+        if best and record["step"] != step:  # evaluate the best weights, not the last
+            tf.train.Checkpoint(model=trackable_weights(self.model)).restore(best).expect_partial()
+            record.update(valid_loss=self._dev_loss(), **self._scores("valid", self.valid))
+        else:
+            record.update({k: v for k, v in self.evaluate().items() if k.startswith("valid_")})
+        if self.recipe.data.test is not None:
+            record.update(self._scores("test", _read(self.recipe.data.test)))
+        return self._log(record)
 
     def _scores(self, name: str, corpus) -> dict:
         hypotheses = self._translator.translate_lines(corpus.sources,
                                                         self.recipe.decode.batch_size)
-        scores = scoring.score(hypotheses, corpus.targets, ("bleu", "chrf"))
+        metrics = dict.fromkeys(("bleu", "chrf", *_metrics_for(self.recipe.train.valid_metric)))
+        scores = scoring.score(hypotheses, corpus.targets, list(metrics))
         return {f"{name}_{metric}": result["score"] for metric, result in scores.items()}
 
     @functools.cached_property
@@ -293,6 +349,11 @@ class Trainer:
             loss_sum, count = masked_cross_entropy(logits, target_out)
             total, tokens = total + float(loss_sum), tokens + float(count)
         return round(total / max(tokens, 1.0), 4)
+
+
+def _metrics_for(valid_metric: str):
+    """Extra metrics to compute: accuracy comes with the character error rate."""
+    return {"accuracy": ("accuracy", "cer")}.get(valid_metric, ())
 
 
 def _read(split: Split):

@@ -6,15 +6,17 @@
 from __future__ import annotations
 
 import dataclasses
+import filecmp
 import logging
+import os
 from typing import Callable, List, Sequence, Tuple
 
 import tensorflow as tf
 
 from translit.errors import UserError
-from translit.models import build_model, trackable_weights
+from translit.models import Ensemble, build_model, trackable_weights
 from translit.recipe import DecodeConfig, Recipe
-from translit.run_dir import RunDir
+from translit.run_dir import CHECKPOINT_KINDS, RunDir
 from translit.search import beam_search
 from translit.tokenizers import Tokenizer, load_tokenizers, source_ids
 
@@ -25,7 +27,7 @@ class Translator(tf.Module):
     """Translates a batch of sentences with a trained model in one graph.
 
     Args:
-      model: a :class:`translit.models.Seq2Seq` with weights.
+      model: a :class:`translit.models.Seq2Seq` with weights, or an ``Ensemble``.
       source_tokenizer, target_tokenizer: the run's tokenizers.
       decode: beam size, length penalty and length limits.
       max_source_tokens: longer sources are cut to this many pieces.
@@ -39,7 +41,8 @@ class Translator(tf.Module):
         self.target_tokenizer = target_tokenizer
         self.decode = decode
         self.max_source_tokens = max_source_tokens
-        self.model_weights = trackable_weights(model)  # tracked for SavedModel export
+        # Tracked for SavedModel export; an ensemble's members one by one.
+        self.model_weights = [trackable_weights(m) for m in getattr(model, "models", [model])]
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
     def translate(self, texts):
@@ -58,7 +61,8 @@ class Translator(tf.Module):
         ids = source_ids(self.source_tokenizer, texts, self.max_source_tokens)
         ids, lengths, scores = beam_search(
             self.model, ids.to_tensor(), beam_size=self.decode.beam_size,
-            alpha=self.decode.length_penalty, max_length_ratio=self.decode.max_length_ratio,
+            alpha=self.decode.length_penalty, beta=self.decode.coverage_penalty,
+            max_length_ratio=self.decode.max_length_ratio,
             max_length_offset=self.decode.max_length_offset, n_best=n_best)
         batch, time = tf.shape(ids)[0], tf.shape(ids)[2]
         flat = tf.RaggedTensor.from_tensor(tf.reshape(ids, [-1, time]),
@@ -70,48 +74,89 @@ class Translator(tf.Module):
         return translate_lines(self.translate, lines, batch_size)
 
 
-def translate_lines(translate: Callable, lines: Sequence[str], batch_size: int) -> List[str]:
+def translate_lines(translate: Callable, lines: Sequence[str], batch_size: int,
+                    n_best: bool = False) -> List:
     """Translates Python strings in batches of similar length, keeping the input order.
 
     Args:
-      translate: (batch,) tf.string -> {"translations": (batch,) tf.string, ...}, such as
-        :meth:`Translator.translate` or an exported SavedModel's ``serving_default``.
+      translate: (batch,) tf.string -> {"translations", "scores"}, such as
+        :meth:`Translator.translate` or an exported SavedModel's ``serving_default``; with
+        ``n_best``, :meth:`Translator.translate_n_best` or the ``n_best`` signature
+        (outputs of shape (batch, beam)).
     Returns:
-      One translation per line; blank lines give empty translations without running the model.
+      One translation per line, or with ``n_best`` a list of (translation, score) per line,
+      best first; blank lines give "" (n-best: [("", 0.0)]) without running the model.
     """
     order = sorted((i for i, line in enumerate(lines) if line.strip()), key=lambda i: len(lines[i]))
-    results = [""] * len(lines)
+    results = [[("", 0.0)] if n_best else ""] * len(lines)
     for start in range(0, len(order), batch_size):
         chunk = order[start:start + batch_size]
-        output = translate(tf.constant([lines[i] for i in chunk]))["translations"]
-        for i, text in zip(chunk, output.numpy()):
-            results[i] = text.decode("utf-8")
+        output = translate(tf.constant([lines[i] for i in chunk]))
+        for i, texts, scores in zip(chunk, output["translations"].numpy(),
+                                    output["scores"].numpy()):
+            results[i] = ([(t.decode("utf-8"), float(s)) for t, s in zip(texts, scores)]
+                          if n_best else texts.decode("utf-8"))
     return results
 
 
-def load_translator(run_dir: str, beam_size: int | None = None,
-                    checkpoint: str | None = None) -> Tuple[Translator, Recipe]:
-    """Builds a :class:`Translator` from a run directory's recipe, tokenizers and checkpoint."""
-    run = RunDir(run_dir)
-    recipe = run.load_recipe()
+def load_model(run: RunDir, recipe: Recipe, checkpoint: str | None = None):
+    """Builds a run's model and restores ``checkpoint`` (see :meth:`RunDir.checkpoint`).
+
+    Returns: the model and the run's (source, target) tokenizers.
+    """
     source_tok, target_tok = load_tokenizers(recipe.tokenizer, run.tokenizer_dir)
     model = build_model(recipe.model, source_tok.vocab_size, target_tok.vocab_size)
-    checkpoint = checkpoint or run.latest_checkpoint()
-    if checkpoint is None:
-        raise UserError(f"{run_dir}: no checkpoint yet; train first with `translit train`")
+    path = run.checkpoint(checkpoint)
     try:
-        status = tf.train.Checkpoint(model=trackable_weights(model)).restore(checkpoint)
+        status = tf.train.Checkpoint(model=trackable_weights(model)).restore(path)
         status.expect_partial().assert_existing_objects_matched()
     except (AssertionError, tf.errors.OpError, ValueError):
-        raise UserError(f"{checkpoint}: does not hold this run's model weights; pass another "
+        raise UserError(f"{path}: does not hold this run's model weights; pass another "
                         "--checkpoint or train again") from None
-    log.info("loaded %s", checkpoint)
-    decode = recipe.decode
+    log.info("loaded %s", path)
+    return model, (source_tok, target_tok)
+
+
+def load_translator(run_dirs: str | Sequence[str], beam_size: int | None = None,
+                    checkpoint: str | None = None) -> Tuple[Translator, Recipe]:
+    """Builds a :class:`Translator` from run directories: one model, or an ensemble of several
+    that share their tokenizers (decoding settings come from the first).
+
+    Args:
+      checkpoint: ``best``, ``latest``, ``average`` or a path (one run only); None: each run's
+        best checkpoint when it kept one, else its latest.
+    """
+    run_dirs = [run_dirs] if isinstance(run_dirs, str) else list(run_dirs)
+    if len(run_dirs) > 1 and checkpoint not in (None, *CHECKPOINT_KINDS):
+        raise UserError("--checkpoint PATH selects one model; with several runs use best, "
+                        "latest or average")
+    runs = [RunDir(path) for path in run_dirs]
+    recipes = [run.load_recipe() for run in runs]
+    for run in runs[1:]:
+        _check_same_tokenizers(runs[0], run)
+    models = []
+    for run, recipe in zip(runs, recipes):
+        model, tokenizers = load_model(run, recipe, checkpoint)
+        models.append(model)
+    decode = recipes[0].decode
     if beam_size is not None:
         if beam_size < 1:
             raise UserError(f"--beam received {beam_size}, expected a value >= 1")
         decode = dataclasses.replace(decode, beam_size=beam_size)
-    translator = Translator(model, source_tok, target_tok, decode,
-                            max_source_tokens=4 * recipe.data.max_src_tokens)
-    return translator, recipe
+    model = models[0] if len(models) == 1 else Ensemble(models)
+    if decode.coverage_penalty and not model.has_attention:
+        decode = dataclasses.replace(decode, coverage_penalty=0.0)
+    translator = Translator(model, *tokenizers, decode,
+                            max_source_tokens=4 * recipes[0].data.max_src_tokens)
+    return translator, recipes[0]
 
+
+def _check_same_tokenizers(first: RunDir, other: RunDir) -> None:
+    """Ensemble members read the same source pieces and write the same target pieces."""
+    names = sorted(os.listdir(first.tokenizer_dir))
+    same = names == sorted(os.listdir(other.tokenizer_dir)) and all(
+        filecmp.cmp(os.path.join(first.tokenizer_dir, n), os.path.join(other.tokenizer_dir, n),
+                    shallow=False) for n in names)
+    if not same:
+        raise UserError(f"{other.path} and {first.path} have different tokenizers; an ensemble "
+                        "needs runs trained with the same tokenizer files")

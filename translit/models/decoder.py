@@ -1,42 +1,150 @@
-"""The stacked LSTM decoder: teacher-forced for training, one step at a time for search."""
+"""The stacked recurrent decoder: teacher-forced for training, one step at a time for search."""
 
 import keras
+import tensorflow as tf
 
-from translit.models.encoder import stacked_lstms
+from translit.models.attention import Attention
+from translit.models.cells import cell_step, recurrent_layer, run_layer
+
+
+class OutputProjection(keras.layers.Layer):
+    """Logits over the target vocabulary: a kernel and a bias, or with weight tying the target
+    embedding matrix transposed (Press & Wolf 2017) and a bias."""
+
+    def __init__(self, vocab_size, tied: bool, **kwargs):
+        super().__init__(**kwargs)
+        self.vocab_size = vocab_size
+        self.tied = tied
+
+    def build(self, input_shape):
+        if not self.tied:
+            self.kernel = self.add_weight(shape=(input_shape[-1], self.vocab_size),
+                                          initializer="glorot_uniform", name="kernel")
+        self.bias = self.add_weight(shape=(self.vocab_size,), initializer="zeros", name="bias")
+
+    def call(self, x, embeddings):
+        """Args: x (..., features); embeddings (vocab, features). Returns (..., vocab)."""
+        if self.tied:
+            return tf.matmul(x, tf.cast(embeddings, x.dtype), transpose_b=True) + self.bias
+        return tf.matmul(x, self.kernel) + self.bias
 
 
 class StackedDecoder(keras.layers.Layer):
-    """Embedding, ``num_layers`` LSTMs initialized from the encoder's states, projection.
+    """Embedding, ``num_layers`` recurrent layers started from the encoder's states, optional
+    attention, output projection.
 
-    ``call`` runs whole LSTM layers (the cuDNN path); ``step`` reuses the same layers' cells.
+    Without input feeding, ``call`` runs whole layers (the cuDNN path) and attends for all
+    target positions at once; with input feeding it loops over time with the cells, like
+    ``step``.
+
+    Args:
+      attention: ``none``, ``dot``, ``general`` or ``bahdanau``.
+      input_feeding: feed the previous attentional vector with each input embedding.
+      tie_embeddings: the output projection reuses the target embeddings.
     """
 
-    def __init__(self, vocab_size, embedding_dim, units, num_layers, dropout, **kwargs):
+    def __init__(self, vocab_size, embedding_dim, units, num_layers, dropout, cell="lstm",
+                 attention="none", input_feeding=False, residual=False, tie_embeddings=False,
+                 **kwargs):
         super().__init__(**kwargs)
+        self.units = units
+        self.residual = residual
+        self.input_feeding = input_feeding and attention != "none"
         self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")
         self.dropout = keras.layers.Dropout(dropout)
-        self.lstms = stacked_lstms(units, num_layers)
-        self.projection = keras.layers.Dense(vocab_size, name="projection")
+        self.rnns = [recurrent_layer(cell, units, f"{cell}_{i}") for i in range(num_layers)]
+        self.attention = None if attention == "none" else Attention(attention, units,
+                                                                    name="attention")
+        self.pre_projection = (keras.layers.Dense(embedding_dim, name="pre_projection")
+                               if tie_embeddings and units != embedding_dim else None)
+        self.projection = OutputProjection(vocab_size, tie_embeddings, name="projection")
 
-    def call(self, target_ids, states, training=False):
-        """Args: target_ids (batch, tgt_time), BOS first; states: [h, c] per layer.
+    def build(self, *args, **kwargs):
+        """Sublayers build on the first call (their input sizes depend on the options)."""
+        self.built = True
 
-        Returns: logits (batch, tgt_time, vocab).
+    # -- state ---------------------------------------------------------------------------------
+
+    def prepare(self, memory, mask):
+        """The encoder outputs that attention reads: a dict, empty without attention."""
+        return self.attention.prepare(memory, mask) if self.attention else {}
+
+    def initial_state(self, encoder_states):
+        """The decoder's state: the encoder's final states, and the attentional vector fed to
+        the first step (zeros) when input feeding."""
+        state = {"rnn": encoder_states}
+        if self.input_feeding:
+            batch = tf.shape(encoder_states[0][0])[0]
+            state["feed"] = tf.zeros([batch, self.units], encoder_states[0][0].dtype)
+        return state
+
+    # -- teacher forcing -----------------------------------------------------------------------
+
+    def call(self, target_ids, state, context, training=False):
+        """Args: target_ids (batch, tgt_time), BOS first; state from :meth:`initial_state`;
+        context from :meth:`prepare`.
+
+        Returns: logits (batch, tgt_time, vocab) and attention weights (batch, tgt_time,
+        src_time), or None without attention.
         """
         x = self.dropout(self.embedding(target_ids), training=training)
-        for lstm, state in zip(self.lstms, states):
-            x, _, _ = lstm(x, initial_state=state, training=training)  # (batch, tgt_time, units)
-            x = self.dropout(x, training=training)
-        return self.projection(x)
+        if self.input_feeding:
+            outputs, weights = self._loop(x, state, context, training)
+        else:
+            for i, (rnn, layer_state) in enumerate(zip(self.rnns, state["rnn"])):
+                y, _ = run_layer(rnn, x, initial_state=layer_state, training=training)
+                y = self.dropout(y, training=training)  # (batch, tgt_time, units)
+                x = x + y if self.residual and i > 0 else y
+            outputs, weights = self.attention(x, context) if self.attention else (x, None)
+        return self._logits(outputs), weights
 
-    def step(self, token_ids, states):
-        """One inference step. Args: token_ids (batch,); states: [h, c] per layer.
+    def _loop(self, embedded, state, context, training):
+        """Input feeding over time. Args: embedded (batch, tgt_time, embedding_dim).
 
-        Returns: logits (batch, vocab) and the new states.
+        Returns: attentional vectors (batch, tgt_time, units), weights (batch, tgt_time, src).
+        """
+        def one_step(carry, x_t):
+            rnn_state, feed, _ = carry
+            output, rnn_state, weights = self._step(x_t, rnn_state, feed, context, training)
+            return rnn_state, output, weights
+
+        weights = tf.zeros(tf.shape(context["mask"]), tf.float32)  # (batch, src_time)
+        _, outputs, weights = tf.scan(one_step, tf.transpose(embedded, [1, 0, 2]),
+                                      initializer=(state["rnn"], state["feed"], weights))
+        return tf.transpose(outputs, [1, 0, 2]), tf.transpose(weights, [1, 0, 2])
+
+    # -- one step ------------------------------------------------------------------------------
+
+    def step(self, token_ids, state, context):
+        """One inference step. Args: token_ids (batch,); state; context.
+
+        Returns: logits (batch, vocab), the new state and attention weights (batch, src_time)
+        or None.
         """
         x = self.embedding(token_ids)  # (batch, embedding_dim)
-        new_states = []
-        for lstm, state in zip(self.lstms, states):
-            x, state = lstm.cell(x, state)  # (batch, units)
-            new_states.append(list(state))
-        return self.projection(x), new_states
+        output, rnn_state, weights = self._step(x, state["rnn"], state.get("feed"), context)
+        new_state = {"rnn": rnn_state}
+        if self.input_feeding:
+            new_state["feed"] = output
+        return self._logits(output), new_state, weights
+
+    def _step(self, x, rnn_state, feed, context, training=False):
+        """Cells and attention for one position. Returns (output (batch, units), rnn state,
+        weights (batch, src_time) or None)."""
+        if feed is not None:
+            x = tf.concat([x, tf.cast(feed, x.dtype)], axis=-1)
+        new_state = []
+        for i, (rnn, layer_state) in enumerate(zip(self.rnns, rnn_state)):
+            y, layer_state = cell_step(rnn, x, layer_state)
+            y = self.dropout(y, training=training)
+            x = x + y if self.residual and i > 0 else y
+            new_state.append(layer_state)
+        if not self.attention:
+            return x, new_state, None
+        output, weights = self.attention(x[:, None], context)
+        return output[:, 0], new_state, weights[:, 0]
+
+    def _logits(self, outputs):
+        if self.pre_projection is not None:
+            outputs = self.pre_projection(outputs)
+        return self.projection(outputs, self.embedding.embeddings)

@@ -1,4 +1,4 @@
-"""The encoder-decoder (Sutskever et al. 2014): the encoder's state vector starts the decoder."""
+"""The encoder-decoder (Sutskever et al. 2014), with optional attention (Luong et al. 2015)."""
 
 import keras
 import tensorflow as tf
@@ -9,31 +9,54 @@ from translit.recipe import ModelConfig
 
 
 class Seq2Seq(keras.Model):
-    """Stacked LSTM encoder whose final (h, c) per layer initialize a stacked LSTM decoder."""
+    """Stacked recurrent encoder whose final states start a stacked recurrent decoder.
 
-    def __init__(self, source_vocab_size, target_vocab_size, embedding_dim=256, units=256,
-                 num_layers=2, dropout=0.2, **kwargs):
+    The interface that search, scoring and ensembles use:
+    ``encode(source_ids) -> (context, state)`` and
+    ``decode_step(token_ids, state, context) -> (logits, state, attention weights or None)``.
+    ``context`` (what attention reads) is the same for every step; ``state`` changes.
+    """
+
+    def __init__(self, config: ModelConfig, source_vocab_size: int, target_vocab_size: int,
+                 **kwargs):
         super().__init__(**kwargs)
-        self.encoder = StackedEncoder(source_vocab_size, embedding_dim, units, num_layers,
-                                      dropout, name="encoder")
-        self.decoder = StackedDecoder(target_vocab_size, embedding_dim, units, num_layers,
-                                      dropout, name="decoder")
+        self.config = config
+        shared = dict(embedding_dim=config.embedding_dim, units=config.units,
+                      num_layers=config.layers, dropout=config.dropout, cell=config.cell,
+                      residual=config.residual)
+        self.encoder = StackedEncoder(source_vocab_size, bidirectional=config.bidirectional,
+                                      reverse_source=config.reverse_source, name="encoder",
+                                      **shared)
+        self.decoder = StackedDecoder(target_vocab_size, attention=config.attention,
+                                      input_feeding=config.input_feeding,
+                                      tie_embeddings=config.tie_embeddings, name="decoder",
+                                      **shared)
+        self.has_attention = config.attention != "none"
 
     def call(self, inputs, training=False):
         """Args: inputs (source_ids (batch, src_time), target_in (batch, tgt_time)).
 
         Returns: logits (batch, tgt_time, target_vocab).
         """
-        source_ids, target_in = inputs
-        _, states = self.encoder(source_ids, training=training)
-        return self.decoder(target_in, states, training=training)
+        return self.forced(*inputs, training=training)[0]
+
+    def forced(self, source_ids, target_in, training=False):
+        """Teacher-forced decoding. Returns logits (batch, tgt_time, target_vocab) and attention
+        weights (batch, tgt_time, src_time), or None without attention."""
+        context, state = self._encode(source_ids, training)
+        return self.decoder(target_in, state, context, training=training)
 
     def encode(self, source_ids):
-        """Returns the state vector: [h, c] per layer, each (batch, units)."""
-        return self.encoder(source_ids, training=False)[1]
+        """Returns (context, state): what attention reads and the decoder's first state."""
+        return self._encode(source_ids, training=False)
 
-    def decode_step(self, token_ids, states):
-        return self.decoder.step(token_ids, states)
+    def decode_step(self, token_ids, state, context):
+        return self.decoder.step(token_ids, state, context)
+
+    def _encode(self, source_ids, training):
+        outputs, states = self.encoder(source_ids, training=training)
+        context = self.decoder.prepare(outputs, tf.not_equal(source_ids, 0))
+        return context, self.decoder.initial_state(states)
 
 
 def build_model(config: ModelConfig, source_vocab_size: int, target_vocab_size: int,
@@ -47,8 +70,7 @@ def build_model(config: ModelConfig, source_vocab_size: int, target_vocab_size: 
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(precision)  # layers take the policy when they are created
     try:
-        model = Seq2Seq(source_vocab_size, target_vocab_size, config.embedding_dim, config.units,
-                        config.layers, config.dropout, name="seq2seq")
+        model = Seq2Seq(config, source_vocab_size, target_vocab_size, name="seq2seq")
     finally:
         keras.config.set_dtype_policy(previous)
     dummy = tf.ones((1, 2), tf.int32)

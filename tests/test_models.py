@@ -1,0 +1,107 @@
+"""The model family: the CIFG cell against its equations, and every attention type, cell and
+encoder option building, training a few steps through ``translit train`` and decoding."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from click.testing import CliRunner
+
+from conftest import write_lines, write_recipe
+from translit.cli import main
+from translit.models import build_model
+from translit.models.cells import CIFGCell
+from translit.recipe import ModelConfig
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def test_cifg_cell_follows_its_equations():
+    units, features = 3, 2
+    rng = np.random.default_rng(0)
+    cell = CIFGCell(units)
+    cell.build((None, features))
+    w, u, b = (rng.normal(size=v.shape).astype("float32") for v in cell.weights)
+    cell.set_weights([w, u, b])
+    x = rng.normal(size=(4, features)).astype("float32")
+    h, c = (rng.normal(size=(4, units)).astype("float32") for _ in range(2))
+
+    output, (new_h, new_c) = cell(x, [h, c])
+
+    z = x @ w + h @ u + b
+    f, o, g = _sigmoid(z[:, :units]), _sigmoid(z[:, units:2 * units]), np.tanh(z[:, 2 * units:])
+    expected_c = f * c + (1 - f) * g  # the input gate is 1 - f
+    expected_h = o * np.tanh(expected_c)
+    np.testing.assert_allclose(new_c, expected_c, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(new_h, expected_h, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(output, expected_h, rtol=1e-5, atol=1e-6)
+    assert len(cell.weights) == 3 and cell.weights[1].shape == (units, 3 * units)
+
+
+def test_cifg_forget_gate_starts_open():
+    cell = CIFGCell(4)
+    cell.build((None, 2))
+    np.testing.assert_array_equal(cell.bias.numpy()[:4], 1.0)
+
+
+def test_residual_and_bidirectional_shapes():
+    config = ModelConfig(embedding_dim=8, units=16, layers=3, dropout=0.0, bidirectional=True,
+                         residual=True, attention="dot")
+    model = build_model(config, 10, 12)
+    source = tf.constant([[4, 5, 6, 3], [7, 3, 0, 0]])
+    logits, weights = model.forced(source, tf.constant([[2, 4, 5], [2, 6, 0]]))
+    assert logits.shape == (2, 3, 12) and weights.shape == (2, 3, 4)
+    np.testing.assert_array_equal(weights.numpy()[1, :, 2:], 0.0)  # padding is not attended
+
+
+def test_source_reversal_keeps_outputs_in_source_order():
+    keras.utils.set_random_seed(1)
+    config = ModelConfig(embedding_dim=8, units=8, layers=1, dropout=0.0)
+    plain = build_model(config, 10, 10)
+    reversed_ = build_model(ModelConfig(**{**config.__dict__, "reverse_source": True}), 10, 10)
+    reversed_.set_weights(plain.get_weights())
+    source = tf.constant([[4, 5, 6, 3, 0]])
+    backwards = tf.constant([[3, 6, 5, 4, 0]])
+    outputs, states = reversed_.encoder(source)
+    plain_outputs, plain_states = plain.encoder(backwards)
+    np.testing.assert_allclose(states[0][0], plain_states[0][0], rtol=1e-5)
+    np.testing.assert_allclose(outputs[0, :4], plain_outputs[0, 3::-1], rtol=1e-5)
+
+
+def test_tied_embeddings_share_the_matrix():
+    config = ModelConfig(embedding_dim=8, units=16, layers=1, dropout=0.0, tie_embeddings=True)
+    model = build_model(config, 10, 12)
+    paths = [w.path for w in model.weights]
+    assert "seq2seq/decoder/projection/kernel" not in paths
+    assert "seq2seq/decoder/pre_projection/kernel" in paths  # 16 units -> 8 embedding dims
+
+
+OPTIONS = {
+    "lstm-state-vector": {},
+    "gru-dot": {"cell": "gru", "attention": "dot"},
+    "cifg-general": {"cell": "cifg", "attention": "general"},
+    "bahdanau-input-feeding": {"attention": "bahdanau", "input_feeding": True},
+    "bidirectional-residual-reversed-tied": {
+        "attention": "general", "input_feeding": True, "bidirectional": True, "residual": True,
+        "reverse_source": True, "tie_embeddings": True, "layers": 2},
+    "gru-bidirectional": {"cell": "gru", "bidirectional": True, "attention": "dot"},
+}
+
+
+@pytest.mark.parametrize("name", OPTIONS)
+def test_model_options_train_and_translate(name, tmp_path):
+    recipe = write_recipe(tmp_path, train_size=200, valid_size=20, model=OPTIONS[name],
+                          train={"max_steps": 4, "checkpoint_every": 4})
+    runner = CliRunner()
+    result = runner.invoke(main, ["train", recipe, "--run-dir", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    final = json.loads(result.output.strip().splitlines()[-1])
+    assert final["type"] == "final" and np.isfinite(final["valid_loss"])
+    source = write_lines(tmp_path / "in.txt", ["abcd", "hgf"])
+    result = runner.invoke(main, ["translate", source, "-m", str(tmp_path / "run"), "--beam", "3"])
+    assert result.exit_code == 0, result.output
+    assert len(result.output.splitlines()) == 2

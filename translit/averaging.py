@@ -1,0 +1,42 @@
+"""Checkpoint averaging: the mean of a run's last checkpoints' weights, often better than any
+one of them (the last N checkpoints of one run, as in Vaswani et al. 2017)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from translit.errors import UserError
+from translit.models import build_model, trackable_weights
+from translit.run_dir import RunDir
+from translit.tokenizers import load_tokenizers
+
+
+def average_checkpoints(run_dir: str, last: int) -> str:
+    """Averages the model weights of the run's ``last`` newest kept checkpoints.
+
+    Returns: the averaged checkpoint's path, ``RUN/checkpoints/average/ckpt-STEP`` (STEP of
+    the newest one), which ``--checkpoint average`` selects.
+    """
+    run = RunDir(run_dir)
+    recipe = run.load_recipe()
+    state = tf.train.get_checkpoint_state(run.checkpoint_dir)
+    paths = list(state.all_model_checkpoint_paths)[-last:] if state else []
+    if len(paths) < last:
+        raise UserError(f"{run_dir} keeps {len(paths)} checkpoints, fewer than --last {last}; "
+                        "average fewer or keep more (train.keep_checkpoints)")
+    source_tok, target_tok = load_tokenizers(recipe.tokenizer, run.tokenizer_dir)
+    model = build_model(recipe.model, source_tok.vocab_size, target_tok.vocab_size)
+    checkpoint = tf.train.Checkpoint(model=trackable_weights(model))
+    total = [np.zeros(w.shape, np.float64) for w in model.weights]
+    for path in paths:
+        checkpoint.restore(path).expect_partial().assert_existing_objects_matched()
+        total = [t + w.numpy() for t, w in zip(total, model.weights)]
+    for weight, summed in zip(model.weights, total):
+        weight.assign((summed / len(paths)).astype(weight.dtype))
+    step = paths[-1].rsplit("-", 1)[1]
+    target = os.path.join(run.checkpoint_dir, "average")
+    manager = tf.train.CheckpointManager(checkpoint, target, max_to_keep=1)
+    return manager.save(checkpoint_number=int(step))

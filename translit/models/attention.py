@@ -1,0 +1,68 @@
+"""Attention over the encoder outputs: Luong's dot and general scores, Bahdanau's additive one.
+
+The attention reads the decoder's top-layer output h_t (Luong et al. 2015): scores against every
+source position, softmax over the real (unmasked) positions, context c_t = the weighted sum of
+encoder outputs, attentional vector tanh(W_c [c_t; h_t]). With input feeding, that vector is
+also concatenated to the next step's input embedding.
+"""
+
+import keras
+import tensorflow as tf
+
+ATTENTION_TYPES = ("none", "dot", "general", "bahdanau")
+
+
+class Attention(keras.layers.Layer):
+    """Scores, weights and the attentional vector.
+
+    Args:
+      kind: ``dot`` (h·m), ``general`` (h·W m) or ``bahdanau`` (v·tanh(W m + U h)).
+      units: the decoder's size (the query's and the attentional vector's).
+    """
+
+    def __init__(self, kind: str, units: int, **kwargs):
+        super().__init__(**kwargs)
+        if kind not in ATTENTION_TYPES[1:]:
+            raise ValueError(f"unknown attention {kind!r}, expected one of {ATTENTION_TYPES}")
+        self.kind = kind
+        self.units = units
+        self.memory_layer = keras.layers.Dense(units, use_bias=False, name="memory_layer")
+        if kind == "bahdanau":
+            self.query_layer = keras.layers.Dense(units, use_bias=False, name="query_layer")
+            self.score_vector = keras.layers.Dense(1, use_bias=False, name="score_vector")
+        self.combine = keras.layers.Dense(units, activation="tanh", use_bias=False,
+                                          name="attention_layer")
+
+    def build(self, *args, **kwargs):
+        """Sublayers build on first use (the memory's size is known then)."""
+        self.built = True
+
+    def prepare(self, memory, mask):
+        """Precomputes what every decoder step reuses.
+
+        Args: memory (batch, src_time, memory_dim) encoder outputs; mask (batch, src_time) bool.
+        Returns: a context dict {"memory", "keys" (batch, src_time, units), "mask"}.
+        """
+        if self.kind == "dot" and memory.shape[-1] == self.units:
+            keys = memory
+        else:  # general's W, Bahdanau's W, or dot over a memory of another size
+            keys = self.memory_layer(memory)
+        return {"memory": memory, "keys": keys, "mask": mask}
+
+    def call(self, queries, context):
+        """Args: queries (batch, tgt_time, units); context from :meth:`prepare`.
+
+        Returns: attentional vectors (batch, tgt_time, units) and weights (batch, tgt_time, src).
+        """
+        keys = tf.cast(context["keys"], queries.dtype)
+        if self.kind == "bahdanau":
+            hidden = tf.tanh(keys[:, None] + self.query_layer(queries)[:, :, None])
+            scores = tf.squeeze(self.score_vector(hidden), -1)  # (batch, tgt, src)
+        else:
+            scores = tf.matmul(queries, keys, transpose_b=True)  # (batch, tgt, src)
+        scores = tf.cast(scores, tf.float32)
+        scores = tf.where(context["mask"][:, None, :], scores, -1e9)
+        weights = tf.nn.softmax(scores, axis=-1)
+        memory = tf.cast(context["memory"], queries.dtype)
+        contexts = tf.matmul(tf.cast(weights, queries.dtype), memory)  # (batch, tgt, memory_dim)
+        return self.combine(tf.concat([contexts, queries], axis=-1)), weights

@@ -1,0 +1,83 @@
+"""Recurrent cells and whole-sequence layers: LSTM, GRU and the coupled-gate LSTM (CIFG)."""
+
+import keras
+from keras import ops
+
+CELL_TYPES = ("lstm", "gru", "cifg")
+
+
+class CIFGCell(keras.layers.Layer):
+    """LSTM with coupled input and forget gates (Greff et al. 2017, "CIFG").
+
+    One gate ``f`` decides both what is kept and what is written (input gate ``1 - f``)::
+
+        f = sigmoid(x W_f + h U_f + b_f)
+        o = sigmoid(x W_o + h U_o + b_o)
+        g = tanh(x W_g + h U_g + b_g)
+        c' = f * c + (1 - f) * g
+        h' = o * tanh(c')
+
+    Three gate blocks instead of the LSTM's four: 25% fewer recurrent weights.
+    """
+
+    def __init__(self, units: int, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.state_size = [units, units]
+        self.output_size = units
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(input_shape[-1], 3 * self.units),
+                                      initializer="glorot_uniform", name="kernel")
+        self.recurrent_kernel = self.add_weight(shape=(self.units, 3 * self.units),
+                                                initializer="orthogonal", name="recurrent_kernel")
+        # Forget gates start open (bias 1), as Keras's unit_forget_bias does for the LSTM.
+        self.bias = self.add_weight(
+            shape=(3 * self.units,), name="bias",
+            initializer=lambda shape, dtype: ops.concatenate(
+                [ops.ones((self.units,), dtype), ops.zeros((2 * self.units,), dtype)]))
+
+    def call(self, inputs, states, training=False):
+        """Args: inputs (batch, features); states [h, c], each (batch, units).
+
+        Returns: h' and [h', c'].
+        """
+        h, c = states
+        z = ops.matmul(inputs, self.kernel) + ops.matmul(h, self.recurrent_kernel) + self.bias
+        z_f, z_o, z_g = ops.split(z, 3, axis=-1)  # each (batch, units)
+        f = ops.sigmoid(z_f)
+        c = f * c + (1.0 - f) * ops.tanh(z_g)
+        h = ops.sigmoid(z_o) * ops.tanh(c)
+        return h, [h, c]
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+def recurrent_layer(cell: str, units: int, name: str):
+    """One whole-sequence layer returning its outputs and final states.
+
+    ``lstm`` and ``gru`` keep Keras's defaults (tanh/sigmoid, bias, no recurrent dropout, GRU
+    ``reset_after``), so on a GPU with right-padded masks they run the cuDNN kernel.
+    Final states: [h, c] for ``lstm`` and ``cifg``, [h] for ``gru``.
+    """
+    options = dict(return_sequences=True, return_state=True, name=name)
+    if cell == "lstm":
+        return keras.layers.LSTM(units, **options)
+    if cell == "gru":
+        return keras.layers.GRU(units, **options)
+    if cell == "cifg":
+        return keras.layers.RNN(CIFGCell(units, name="cifg_cell"), **options)
+    raise ValueError(f"unknown cell {cell!r}, expected one of {CELL_TYPES}")
+
+
+def run_layer(layer, x, mask=None, initial_state=None, training=False):
+    """Runs a :func:`recurrent_layer`. Returns (outputs (batch, time, units), [state, ...])."""
+    outputs, *states = layer(x, mask=mask, initial_state=initial_state, training=training)
+    return outputs, states
+
+
+def cell_step(layer, x, state):
+    """One step of a :func:`recurrent_layer`'s cell. Returns (output (batch, units), state)."""
+    output, state = layer.cell(x, state)
+    return output, list(state)
