@@ -71,6 +71,21 @@ def trained_run(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def attention_run(tmp_path_factory):
+    """A bidirectional attention model trained on reversal for 300 steps (about 20 s)."""
+    from translit.recipe import load_recipe
+    from translit.training import train
+
+    directory = tmp_path_factory.mktemp("attention")
+    recipe = load_recipe(write_recipe(
+        directory, model={"attention": "dot", "bidirectional": True},
+        train={"max_steps": 300, "learning_rate": 0.01, "eval_every": 100,
+               "valid_metric": "accuracy"}))
+    run_dir = str(directory / "run")
+    return {"run_dir": run_dir, "record": train(recipe, run_dir), "directory": str(directory)}
+
+
+@pytest.fixture(scope="session")
 def sentencepiece_run(tmp_path_factory):
     """A few steps of a SentencePiece model on the number words (quality is not the point)."""
     from translit.recipe import load_recipe

@@ -81,8 +81,11 @@ CHECKPOINT_HELP = ("Checkpoint: best (by the dev metric), latest, average (see `
                    "LOG-PROB` (K <= beam size).")
 @click.option("--checkpoint", help=CHECKPOINT_HELP)
 @click.option("--batch-size", type=click.IntRange(min=1), help="Sentences per batch.")
+@click.option("--attention-plot", type=click.Path(file_okay=False),
+              help="Also write one attention heatmap per sentence, DIR/LINE.png (attention "
+                   "models).")
 @_user_errors
-def translate(file, model_paths, output, beam, n_best, checkpoint, batch_size):
+def translate(file, model_paths, output, beam, n_best, checkpoint, batch_size, attention_plot):
     """Translate FILE (or stdin), one sentence per line, keeping the line order."""
     from translit.corpus import read_lines
     from translit.export import is_saved_model, load_exported
@@ -95,6 +98,8 @@ def translate(file, model_paths, output, beam, n_best, checkpoint, batch_size):
     if any(is_saved_model(path) for path in model_paths):
         if len(model_paths) > 1:
             raise UserError("--model: ensembles combine run directories, not exports")
+        if attention_plot:
+            raise UserError("--attention-plot needs a run directory, not an export")
         if beam is not None:
             raise UserError(f"--beam: {model_paths[0]} is an export, whose beam size was fixed "
                             "by `translit export --beam N`")
@@ -106,6 +111,8 @@ def translate(file, model_paths, output, beam, n_best, checkpoint, batch_size):
         translator, recipe = load_translator(model_paths, beam, checkpoint)
         translate_fn = translator.translate_n_best if n_best else translator.translate
         default_batch = recipe.decode.batch_size
+        if attention_plot:
+            _plot_attention(translator, lines, batch_size or default_batch, attention_plot)
     outputs = translate_lines(translate_fn, lines, batch_size or default_batch, bool(n_best))
     if n_best:
         if outputs and n_best > max(len(hyps) for hyps in outputs):
@@ -116,6 +123,32 @@ def translate(file, model_paths, output, beam, n_best, checkpoint, batch_size):
     else:
         text = "".join(line + "\n" for line in outputs)
     _write(text, output)
+
+
+def _plot_attention(translator, lines, batch_size, directory):
+    from translit.plots import plot_attention
+
+    os.makedirs(directory, exist_ok=True)
+    width = len(str(len(lines)))
+    for index, weights, source, target in translator.attention_maps(lines, batch_size):
+        plot_attention(weights, source, target,
+                       os.path.join(directory, f"{index + 1:0{width}d}.png"))
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="PNG file (default: RUN_DIR/curves.png).")
+@_user_errors
+def plot(run_dir, output):
+    """Plot RUN_DIR's training loss, dev loss and dev scores against the step into a PNG."""
+    from translit.plots import plot_curves, read_metrics
+    from translit.run_dir import RunDir
+
+    run = RunDir(run_dir)
+    run.load_recipe()  # a clear error for a directory that is not a run
+    output = output or os.path.join(run_dir, "curves.png")
+    click.echo(plot_curves(read_metrics(run.metrics_path), output, os.path.basename(run_dir)))
 
 
 @main.command()
@@ -227,6 +260,67 @@ def _score_with_model(run_dir, checkpoint, sources, targets, batch_size, as_json
     else:
         _write("".join(f"{p:.4f}\t{n}\n" for p, n in results), None)
         click.echo(" ".join(f"{k}={v}" for k, v in summary.items()), err=True)
+
+
+@main.group()
+def corpus():
+    """Named corpora (list, fetch) and corpus checks."""
+
+
+@corpus.command("list")
+def corpus_list():
+    """List the named corpora: languages, size, license, citation."""
+    from translit.named_corpora import REGISTRY
+
+    for entry in REGISTRY.values():
+        click.echo(f"{entry.name}  {entry.languages[0]} -> {entry.languages[1]}\n"
+                   f"  {entry.description}\n  license: {entry.license}\n"
+                   f"  cite: {entry.citation}\n"
+                   f"  files: {', '.join(f.name for f in entry.files)}")
+
+
+@corpus.command("fetch")
+@click.argument("name")
+@click.option("--dest", help="Directory that receives NAME/ (default: $TRANSLIT_CORPORA or "
+                             "~/.cache/translit/corpora).")
+@click.option("--mirror", help="A directory or http(s) URL laid out as MIRROR/NAME/FILE to "
+                               "fetch from instead of the origin.")
+@_user_errors
+def corpus_fetch(name, dest, mirror):
+    """Download corpus NAME (resuming), verify its SHA-256 checksums, print its directory."""
+    from translit.named_corpora import DEFAULT_DIR, fetch
+
+    bars = {}
+
+    def progress(label, done, total):
+        if label not in bars:
+            for bar in bars.values():
+                bar.render_finish()
+            bars[label] = click.progressbar(length=total or 0, label=label, file=sys.stderr,
+                                            show_pos=total is None)
+        bar = bars[label]
+        bar.update(done - bar.pos)
+
+    directory = fetch(name, dest or DEFAULT_DIR, mirror, progress)
+    for bar in bars.values():
+        bar.render_finish()
+    click.echo(directory)
+
+
+@corpus.command("check")
+@click.argument("src", type=click.Path(dir_okay=False))
+@click.argument("tgt", type=click.Path(dir_okay=False))
+@click.option("--max-ratio", default=3.0, show_default=True, type=click.FloatRange(min=1.0),
+              help="Flag pairs where one side has more than this many times the characters.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_user_errors
+def corpus_check(src, tgt, max_ratio, as_json):
+    """Check aligned SRC and TGT files: line counts, UTF-8, empty lines, length-ratio outliers,
+    duplicates. Exits 1 on unreadable or misaligned files."""
+    from translit.corpus_check import check_parallel, format_report
+
+    report = check_parallel(src, tgt, max_ratio)
+    click.echo(json.dumps(report, ensure_ascii=False) if as_json else format_report(report))
 
 
 if __name__ == "__main__":

@@ -35,6 +35,8 @@ class Split:
 
 @dataclass
 class DataConfig:
+    corpus: Optional[str] = None  # a named corpus: its splits fill train/valid/test
+    corpus_dir: Optional[str] = None  # where `translit corpus fetch` put it
     train: Split = field(default_factory=Split)
     valid: Split = field(default_factory=Split)
     test: Optional[Split] = None
@@ -140,6 +142,7 @@ def load_recipe(path: str, overrides: typing.Sequence[str] = ()) -> Recipe:
     for override in overrides:
         _apply_override(raw, override)
     recipe = _build(Recipe, raw, path, "")
+    _resolve_named_corpus(recipe.data, path)
     _check_recipe(recipe, path)
     _absolutize_paths(recipe)
     return recipe
@@ -170,7 +173,10 @@ def _apply_override(raw: dict, override: str) -> None:
         if not isinstance(child, dict):
             raise UserError(f"--set {override!r}: {part!r} is not a section")
         node = child
-    node[parts[-1]] = yaml.safe_load(value) if value else None
+    try:
+        node[parts[-1]] = yaml.safe_load(value) if value else None
+    except yaml.YAMLError as e:
+        raise UserError(f"--set {override!r}: the value is not valid YAML: {e}") from None
 
 
 def _build(cls, raw, where: str, prefix: str):
@@ -241,6 +247,30 @@ def _check_recipe(recipe: Recipe, where: str) -> None:
     if train.max_steps is None and train.max_epochs is None:
         raise UserError(f"{where}: set train.max_steps or train.max_epochs (or both) so that "
                         "training knows when to stop")
+
+
+def _resolve_named_corpus(data: DataConfig, where: str) -> None:
+    """Fills the splits that the recipe leaves empty from ``data.corpus``."""
+    if data.corpus is None:
+        return
+    from translit.named_corpora import DEFAULT_DIR, REGISTRY
+
+    if data.corpus not in REGISTRY:
+        raise UserError(f"{where}: data.corpus received {data.corpus!r}, expected one of "
+                        f"{', '.join(map(repr, REGISTRY))} (see `translit corpus list`)")
+    named = REGISTRY[data.corpus]
+    directory = data.corpus_dir or DEFAULT_DIR
+    for name in ("train", "valid", "test"):
+        split = getattr(data, name)
+        if split is not None and (split.src or split.tsv):
+            continue
+        src, tgt = named.split_paths(directory, name)
+        for path in (src, tgt):
+            if not os.path.isfile(path):
+                raise UserError(f"{where}: data.corpus {data.corpus!r}: {path} not found; fetch "
+                                f"it with `translit corpus fetch {data.corpus} --dest "
+                                f"{directory}` or set data.corpus_dir")
+        setattr(data, name, Split(src=src, tgt=tgt))
 
 
 def _absolutize_paths(recipe: Recipe) -> None:

@@ -128,7 +128,9 @@ def _beam_search(model, source_ids, beam_size, alpha, beta, max_length_ratio, ma
         return t + 1, tf.reshape(new_tokens, [-1]), state, new
 
     loop_vars = (tf.constant(0), tokens, state, beams)
-    invariants = tf.nest.map_structure(lambda v: tf.TensorShape(v.shape), loop_vars)
+    # Any batch size (a traced call may know it, the loop body does not).
+    invariants = tf.nest.map_structure(
+        lambda v: tf.TensorShape([None] + v.shape[1:] if v.shape.rank else []), loop_vars)
     invariants[3]["sequences"] = tf.TensorShape([None, beam_size, None])
     if return_attention:
         invariants[3]["attention"] = tf.TensorShape([None, beam_size, None, None])

@@ -46,6 +46,10 @@ class Tokenizer(tf.Module):
         """(batch, None) ids without specials -> (batch,) strings."""
         raise NotImplementedError
 
+    def pieces(self, ids: tf.Tensor) -> tf.Tensor:
+        """ids -> their pieces as strings, specials by name (for display)."""
+        raise NotImplementedError
+
     def save(self, directory: str, stem: str) -> None:
         raise NotImplementedError
 
@@ -64,6 +68,9 @@ class SentencePieceTokenizer(Tokenizer):
 
     def detokenize(self, ids):
         return self._sp.detokenize(ids)
+
+    def pieces(self, ids):
+        return self._sp.id_to_string(ids)
 
     def save(self, directory, stem):
         with open(os.path.join(directory, f"{stem}.model"), "wb") as f:
@@ -104,6 +111,9 @@ class CharTokenizer(Tokenizer):
 
     def detokenize(self, ids):
         return tf.strings.reduce_join(tf.gather(self._strings, ids), axis=-1)
+
+    def pieces(self, ids):
+        return tf.gather(tf.constant(list(SPECIALS) + self.characters), ids)
 
     def save(self, directory, stem):
         with open(os.path.join(directory, f"{stem}.chars.json"), "w", encoding="utf-8") as f:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import glob
 import logging
 import math
 import os
@@ -18,6 +19,7 @@ from typing import Optional
 
 import keras
 import tensorflow as tf
+from tensorflow.core.framework import summary_pb2
 
 from translit import scoring
 from translit.corpus import read_parallel
@@ -34,6 +36,8 @@ from translit.translator import Translator
 
 log = logging.getLogger(__name__)
 _SUM = tf.distribute.ReduceOp.SUM
+_SCALAR_METADATA = summary_pb2.SummaryMetadata(
+    plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"))
 
 
 def masked_cross_entropy(logits, labels, label_smoothing=0.0):
@@ -117,8 +121,12 @@ class Trainer:
         if self.run.exists():
             _check_same_model(self.run.load_recipe(), self.recipe, self.run.recipe_path)
         if self.chief:
-            os.makedirs(self.run.path, exist_ok=True)
-            save_recipe(self.recipe, self.run.recipe_path)
+            try:
+                os.makedirs(self.run.path, exist_ok=True)
+                save_recipe(self.recipe, self.run.recipe_path)
+            except OSError as e:
+                raise UserError(f"{self.run.path}: cannot write the run directory "
+                                f"({e.strerror}); choose a writable --run-dir") from None
 
     def _prepare_data(self) -> None:
         data, config = self.recipe.data, self.recipe.tokenizer
@@ -141,10 +149,23 @@ class Trainer:
                             f"data.max_src_tokens={limits[0]}, data.max_tgt_tokens={limits[1]}")
 
     def _restore(self) -> None:
-        latest = self.run.latest_checkpoint()  # the chief's, also for the other workers
-        if latest:
-            self.checkpoint.restore(latest).assert_existing_objects_matched()
-            log.info("resumed from %s at step %d", latest, int(self.step))
+        """Resumes from the newest readable checkpoint (the chief's, also for the other workers);
+        a damaged one (a truncated file) is skipped with a warning."""
+        state = tf.train.get_checkpoint_state(self.run.checkpoint_dir)
+        paths = list(state.all_model_checkpoint_paths) if state else []
+        for path in reversed(paths):
+            try:
+                self.checkpoint.restore(path).assert_existing_objects_matched()
+            except (tf.errors.OpError, AssertionError, ValueError, IndexError) as e:
+                log.warning("%s cannot be read (%s); trying the previous checkpoint", path,
+                            str(e).splitlines()[0])
+                continue
+            log.info("resumed from %s at step %d", path, int(self.step))
+            return
+        if paths:
+            raise UserError(f"{self.run.checkpoint_dir}: no readable checkpoint among "
+                            f"{', '.join(map(os.path.basename, paths))}; train into a new "
+                            "--run-dir")
 
     # -- the step ----------------------------------------------------------------------------
 
@@ -220,7 +241,7 @@ class Trainer:
                 stop = self._select(progress.show(self.evaluate()))
                 meter.reset()  # evaluation time is not training throughput
             if step % train.checkpoint_every == 0 or stop:  # after the selection state changed
-                self.manager.save(checkpoint_number=step)  # every worker, as MWMS requires
+                _save(self.manager, step)  # every worker, as MWMS requires
             if stop:
                 self._log(progress.show({"type": "early_stopping", "step": step,
                                          "evaluations": int(self.bad_evaluations)}))
@@ -262,7 +283,7 @@ class Trainer:
         step = int(self.step)
         latest = self.manager.latest_checkpoint
         if latest is None or not latest.endswith(f"-{step}"):
-            self.manager.save(checkpoint_number=step)
+            _save(self.manager, step)
 
     def _log_train(self, step: int, meter: Meter, grad_norm: float) -> dict:
         record = {"type": "train", "step": step, "epoch": int(self.epoch), **meter.summary(),
@@ -271,10 +292,22 @@ class Trainer:
         return self._log(record)
 
     def _log(self, record: dict) -> dict:
-        """Appends ``record`` to metrics.jsonl (the chief only). Returns it."""
+        """Appends ``record`` to metrics.jsonl and its numbers to TensorBoard as
+        ``TYPE/KEY`` scalars (the chief only). Returns it."""
         if self.chief:
             self.run.log_metrics(record)
+            with self._summaries.as_default(step=record["step"]):
+                for key, value in record.items():
+                    if key != "step" and isinstance(value, (int, float)):
+                        # What tensorboard's scalar summary writes, without needing tensorboard.
+                        tf.summary.write(f"{record['type']}/{key}", float(value),
+                                         metadata=_SCALAR_METADATA)
+            self._summaries.flush()
         return record
+
+    @functools.cached_property
+    def _summaries(self):
+        return tf.summary.create_file_writer(os.path.join(self.run.path, "tensorboard"))
 
     # -- evaluation --------------------------------------------------------------------------
 
@@ -303,7 +336,7 @@ class Trainer:
         if math.isnan(best) or better:
             self.best_metric.assign(value)
             self.bad_evaluations.assign(0)
-            self.best_manager.save(checkpoint_number=record["step"])
+            _save(self.best_manager, record["step"])
             return False
         self.bad_evaluations.assign_add(1)
         if train.plateau_factor < 1 and int(self.bad_evaluations) % train.plateau_patience == 0:
@@ -349,6 +382,21 @@ class Trainer:
             loss_sum, count = masked_cross_entropy(logits, target_out)
             total, tokens = total + float(loss_sum), tokens + float(count)
         return round(total / max(tokens, 1.0), 4)
+
+
+def _save(manager: tf.train.CheckpointManager, step: int) -> None:
+    """Saves a checkpoint; when the disk is full or read-only, removes its partial files and
+    raises a UserError (the previous checkpoints stay valid for a resume)."""
+    try:
+        manager.save(checkpoint_number=step)
+    except (tf.errors.OpError, OSError) as e:
+        for path in glob.glob(os.path.join(manager.directory, f"ckpt-{step}[._]*")):
+            shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
+        reason = getattr(e, "message", None) or str(e)
+        raise UserError(f"{manager.directory}: cannot write checkpoint {step} "
+                        f"({reason.splitlines()[0]}); free disk space or make the directory "
+                        "writable, then run the same command to resume from the last "
+                        "checkpoint") from None
 
 
 def _metrics_for(valid_metric: str):

@@ -9,7 +9,7 @@ import dataclasses
 import filecmp
 import logging
 import os
-from typing import Callable, List, Sequence, Tuple
+from typing import Callable, Iterator, List, Sequence, Tuple
 
 import tensorflow as tf
 
@@ -18,7 +18,7 @@ from translit.models import Ensemble, build_model, trackable_weights
 from translit.recipe import DecodeConfig, Recipe
 from translit.run_dir import CHECKPOINT_KINDS, RunDir
 from translit.search import beam_search
-from translit.tokenizers import Tokenizer, load_tokenizers, source_ids
+from translit.tokenizers import EOS_ID, PAD_ID, Tokenizer, load_tokenizers, source_ids
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,40 @@ class Translator(tf.Module):
     def translate_lines(self, lines: Sequence[str], batch_size: int) -> List[str]:
         return translate_lines(self.translate, lines, batch_size)
 
+    def attention_maps(self, lines: Sequence[str], batch_size: int) -> Iterator[Tuple]:
+        """Attention of each non-blank line's best translation, for plots.
+
+        Yields: (line index, weights (target pieces + EOS, source pieces + EOS) numpy array,
+        source pieces, target pieces), pieces as display strings.
+        """
+        if not self.model.has_attention:
+            raise UserError("attention plots need a model with attention (model.attention in "
+                            "the recipe)")
+        indices = [i for i, line in enumerate(lines) if line.strip()]
+        for start in range(0, len(indices), batch_size):
+            chunk = indices[start:start + batch_size]
+            source, ids, lengths, weights = self._attend(tf.constant([lines[i] for i in chunk]))
+            for row, index in enumerate(chunk):
+                source_row = source[row][source[row] != PAD_ID]  # pieces and EOS
+                target_row = tf.concat([ids[row, :lengths[row]], [EOS_ID]], axis=0)
+                yield (index, weights[row, :len(target_row), :len(source_row)].numpy(),
+                       _strings(self.source_tokenizer.pieces(source_row)),
+                       _strings(self.target_tokenizer.pieces(target_row)))
+
+    @tf.function  # no signature: never traced, hence never saved, by an export
+    def _attend(self, texts):
+        source = source_ids(self.source_tokenizer, texts, self.max_source_tokens).to_tensor()
+        ids, lengths, _, weights = beam_search(
+            self.model, source, beam_size=self.decode.beam_size,
+            alpha=self.decode.length_penalty, beta=self.decode.coverage_penalty,
+            max_length_ratio=self.decode.max_length_ratio,
+            max_length_offset=self.decode.max_length_offset, return_attention=True)
+        return source, ids[:, 0], lengths[:, 0], weights[:, 0]
+
+
+def _strings(tensor) -> List[str]:
+    return [piece.decode("utf-8") for piece in tensor.numpy()]
+
 
 def translate_lines(translate: Callable, lines: Sequence[str], batch_size: int,
                     n_best: bool = False) -> List:
@@ -110,9 +144,11 @@ def load_model(run: RunDir, recipe: Recipe, checkpoint: str | None = None):
     try:
         status = tf.train.Checkpoint(model=trackable_weights(model)).restore(path)
         status.expect_partial().assert_existing_objects_matched()
-    except (AssertionError, tf.errors.OpError, ValueError):
-        raise UserError(f"{path}: does not hold this run's model weights; pass another "
-                        "--checkpoint or train again") from None
+    except (AssertionError, tf.errors.OpError, ValueError, IndexError) as e:
+        reason = str(getattr(e, "message", e)).splitlines()[0] if str(e) else type(e).__name__
+        raise UserError(f"{path}: cannot be read or does not hold this run's model weights "
+                        f"({reason}); pass another --checkpoint (best, latest, average or a "
+                        "path) or train again") from None
     log.info("loaded %s", path)
     return model, (source_tok, target_tok)
 

@@ -1,0 +1,78 @@
+"""PNG plots: a run's training and dev curves, and attention heatmaps (matplotlib, Agg)."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Dict, List, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt  # noqa: E402
+
+from translit.errors import UserError  # noqa: E402
+
+CURVES_SIZE = (12, 4.5)  # inches at 100 dpi: 1200 x 450 pixels
+DPI = 100
+
+
+def read_metrics(path: str) -> List[Dict]:
+    """The records of a run's metrics.jsonl (a torn last line, from a crash, is skipped)."""
+    if not os.path.isfile(path):
+        raise UserError(f"{path} not found; is this a run directory that has trained?")
+    records = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return records
+
+
+def plot_curves(records: Sequence[Dict], output: str, title: str = "") -> str:
+    """Training and dev loss (left), dev scores (right) against the step. Returns ``output``."""
+    train = [r for r in records if r.get("type") == "train"]
+    evals = [r for r in records if r.get("type") == "eval"]
+    if not train and not evals:
+        raise UserError("no training or evaluation records to plot yet")
+    figure, (losses, scores) = plt.subplots(1, 2, figsize=CURVES_SIZE, dpi=DPI)
+    losses.plot([r["step"] for r in train], [r["loss"] for r in train], label="training loss")
+    losses.plot([r["step"] for r in evals], [r["valid_loss"] for r in evals], "o-",
+                label="dev loss")
+    losses.set(xlabel="step", ylabel="cross-entropy per token")
+    for key in ("valid_bleu", "valid_chrf", "valid_accuracy", "valid_cer"):
+        points = [(r["step"], r[key]) for r in evals if key in r]
+        if points:
+            scores.plot(*zip(*points), "o-", label=key.replace("valid_", "dev "))
+    scores.set(xlabel="step", ylabel="score")
+    for axes in (losses, scores):
+        axes.grid(alpha=0.3)
+        if axes.lines:
+            axes.legend()
+    figure.suptitle(title)
+    figure.tight_layout()
+    figure.savefig(output, dpi=DPI)
+    plt.close(figure)
+    return output
+
+
+def plot_attention(weights, source_pieces: Sequence[str], target_pieces: Sequence[str],
+                   output: str) -> str:
+    """One heatmap: target pieces (rows) against source pieces (columns).
+
+    Args: weights (target, source) attention weights, each row summing to 1.
+    """
+    height = max(2.5, 0.35 * len(target_pieces) + 1.5)
+    width = max(3.0, 0.35 * len(source_pieces) + 2.0)
+    figure, axes = plt.subplots(figsize=(width, height), dpi=DPI)
+    image = axes.imshow(weights, cmap="Blues", vmin=0.0, vmax=1.0, aspect="auto")
+    axes.set_xticks(range(len(source_pieces)), source_pieces, rotation=90)
+    axes.set_yticks(range(len(target_pieces)), target_pieces)
+    axes.set(xlabel="source", ylabel="translation")
+    figure.colorbar(image, ax=axes, fraction=0.05)
+    figure.tight_layout()
+    figure.savefig(output, dpi=DPI)
+    plt.close(figure)
+    return output
