@@ -79,6 +79,10 @@ def test_export_loads_without_translit_and_matches_translate(run_fixture, texts,
     from_export = CliRunner().invoke(main, ["translate", str(source), "-m", export_dir])
     from_run = CliRunner().invoke(main, ["translate", str(source), "-m", run_dir, "--beam", "3"])
     assert from_export.exit_code == 0 and from_export.stdout == from_run.stdout
+    n_best = [CliRunner().invoke(main, ["translate", str(source), "--n-best", "2", *args])
+              for args in (["-m", export_dir], ["-m", run_dir, "--beam", "3"])]
+    hypotheses = [[line.rsplit(" ||| ", 1)[0] for line in r.stdout.splitlines()] for r in n_best]
+    assert hypotheses[0] == hypotheses[1] and len(hypotheses[0]) == 2 * sum(map(bool, texts))
 
 
 def test_reversal_export_translates_correctly(trained_run, tmp_path):

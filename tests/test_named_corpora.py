@@ -154,7 +154,7 @@ def _fake_origin(tmp_path, monkeypatch):
                CorpusFile("train.latn", f"{server.url}/release.tar", digest("ek\ndo\n"),
                           member="release/lexicon.tsv", column=1),
                CorpusFile("train.deva", f"{server.url}/release.tar", digest("एक\nदो\n"),
-                          member="release/lexicon.tsv", column=0)),
+                          member="release_v2/lexicon.tsv", column=0)),  # another top folder
         splits={"train": ("train.latn", "train.deva")})
     monkeypatch.setitem(named_corpora.REGISTRY, "toy", corpus)
     return server

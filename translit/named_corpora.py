@@ -215,7 +215,7 @@ def _derive(file: CorpusFile, source: str, target: str) -> str:
     try:
         if file.member:
             with tarfile.open(source) as archive:
-                member = archive.extractfile(file.member)
+                member = archive.extractfile(_find_member(archive, file.member, source))
                 with open(target, "w", encoding="utf-8") as out:
                     for line in member.read().decode("utf-8").splitlines():
                         out.write(line.split("\t")[file.column] + "\n")
@@ -224,11 +224,21 @@ def _derive(file: CorpusFile, source: str, target: str) -> str:
                 shutil.copyfileobj(f, out)
         else:
             shutil.copyfile(source, target)
-    except (OSError, EOFError, KeyError, tarfile.TarError, UnicodeDecodeError) as e:
+    except (OSError, EOFError, tarfile.TarError, UnicodeDecodeError) as e:
         os.remove(source)
         raise UserError(f"{source}: damaged download ({e}); deleted it, run the same command "
                         "again to download it anew") from None
     return target
+
+
+def _find_member(archive: tarfile.TarFile, name: str, source: str) -> tarfile.TarInfo:
+    """The member ``name``, or one whose path ends like it (the top folder may differ)."""
+    tail = name.split("/", 1)[-1]
+    for member in archive.getmembers():
+        if member.name == name or member.name.endswith("/" + tail):
+            return member
+    raise UserError(f"{source} has no member {name!r}; the release layout differs from the "
+                    "registry's (translit/named_corpora.py); use --mirror with the final files")
 
 
 def _verify_and_move(path: str, final: str, file: CorpusFile) -> None:
