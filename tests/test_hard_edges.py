@@ -62,6 +62,7 @@ def test_bad_corpora_are_named(name, tmp_path):
     ("train.batch_tokens=-5", "train.batch_tokens received -5, expected a value >= 1"),
     ("model.attention=luong", "model.attention received 'luong', expected one of"),
     ("decode.coverage_penalty=0.2", "decode.coverage_penalty needs attention"),
+    ("model.input_feeding=true", "model.input_feeding feeds the attentional vector"),
 ])
 def test_bad_recipe_values_are_named(setting, message, tmp_path):
     result = _train(write_recipe(tmp_path, train_size=20, valid_size=5), tmp_path / "run",

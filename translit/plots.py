@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import warnings
 from typing import Dict, List, Sequence
 
 import matplotlib
@@ -13,8 +15,16 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from translit.errors import UserError  # noqa: E402
 
+log = logging.getLogger(__name__)
+
 CURVES_SIZE = (12, 4.5)  # inches at 100 dpi: 1200 x 450 pixels
 DPI = 100
+# Glyphs missing from the first family come from the next installed one (matplotlib >= 3.6), so
+# Devanagari, Arabic or CJK pieces render where such a font is installed.
+plt.rcParams["font.family"] = ["DejaVu Sans", "Noto Sans", "Noto Sans Devanagari",
+                               "Lohit Devanagari", "Noto Sans Arabic", "Noto Sans CJK JP",
+                               "FreeSans"]
+logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # absent families
 
 
 def read_metrics(path: str) -> List[Dict]:
@@ -44,7 +54,7 @@ def plot_curves(records: Sequence[Dict], output: str, title: str = "") -> str:
     losses.set(xlabel="step", ylabel="cross-entropy per token")
     for key in ("valid_bleu", "valid_chrf", "valid_accuracy", "valid_cer"):
         points = [(r["step"], r[key]) for r in evals if key in r]
-        if points:
+        if any(value for _, value in points):  # BLEU of single words is 0 throughout
             scores.plot(*zip(*points), "o-", label=key.replace("valid_", "dev "))
     scores.set(xlabel="step", ylabel="score")
     for axes in (losses, scores):
@@ -72,7 +82,12 @@ def plot_attention(weights, source_pieces: Sequence[str], target_pieces: Sequenc
     axes.set_yticks(range(len(target_pieces)), target_pieces)
     axes.set(xlabel="source", ylabel="translation")
     figure.colorbar(image, ax=axes, fraction=0.05)
-    figure.tight_layout()
-    figure.savefig(output, dpi=DPI)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        figure.tight_layout()
+        figure.savefig(output, dpi=DPI)
     plt.close(figure)
+    if any("missing from font" in str(w.message) for w in caught):
+        log.warning("%s: no installed font has glyphs for some pieces (drawn as boxes); install "
+                    "a font for the script, e.g. the Noto fonts", output)
     return output

@@ -240,6 +240,9 @@ def _check_recipe(recipe: Recipe, where: str) -> None:
         if pair == (split.tsv is not None) or (split.src is None) != (split.tgt is None):
             raise UserError(f"{where}: data.{name} needs either both 'src' and 'tgt' or one "
                             f"'tsv', received {dataclasses.asdict(split)}")
+    if recipe.model.input_feeding and recipe.model.attention == "none":
+        raise UserError(f"{where}: model.input_feeding feeds the attentional vector and needs "
+                        "attention; set model.attention or model.input_feeding: false")
     if recipe.decode.coverage_penalty and recipe.model.attention == "none":
         raise UserError(f"{where}: decode.coverage_penalty needs attention; set model.attention "
                         "or decode.coverage_penalty: 0")

@@ -221,7 +221,8 @@ class Trainer:
     # -- the loop ----------------------------------------------------------------------------
 
     def train(self) -> dict:
-        """Trains until ``max_steps`` or ``max_epochs``. Returns the last evaluation record."""
+        """Trains until ``max_steps``, ``max_epochs`` or early stopping. Returns the final record:
+        the best checkpoint's dev (and test) scores."""
         train = self.recipe.train
         dataset, steps_per_epoch = self._training_batches()
         batches_in = iter(self.strategy.experimental_distribute_dataset(dataset))
