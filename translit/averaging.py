@@ -9,9 +9,9 @@ import numpy as np
 import tensorflow as tf
 
 from translit.errors import UserError
-from translit.models import build_model, trackable_weights
+from translit.models import trackable_weights
 from translit.run_dir import RunDir
-from translit.tokenizers import load_tokenizers
+from translit.translator import load_model
 
 
 def average_checkpoints(run_dir: str, last: int) -> str:
@@ -27,8 +27,7 @@ def average_checkpoints(run_dir: str, last: int) -> str:
     if len(paths) < last:
         raise UserError(f"{run_dir} keeps {len(paths)} checkpoints, fewer than --last {last}; "
                         "average fewer or keep more (train.keep_checkpoints)")
-    source_tok, target_tok = load_tokenizers(recipe.tokenizer, run.tokenizer_dir)
-    model = build_model(recipe.model, source_tok.vocab_size, target_tok.vocab_size)
+    model, _ = load_model(run, recipe, paths[-1])
     checkpoint = tf.train.Checkpoint(model=trackable_weights(model))
     total = [np.zeros(w.shape, np.float64) for w in model.weights]
     for path in paths:

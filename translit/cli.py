@@ -248,7 +248,7 @@ def _score_with_model(run_dir, checkpoint, sources, targets, batch_size, as_json
     run = RunDir(run_dir)
     recipe = run.load_recipe()
     model, tokenizers = load_model(run, recipe, checkpoint)
-    scorer = ForcedScorer(model, *tokenizers, max_source_tokens=4 * recipe.data.max_src_tokens)
+    scorer = ForcedScorer(model, *tokenizers, max_source_tokens=recipe.data.max_translate_tokens)
     results = scorer.score_lines(sources, targets, batch_size)
     total = sum(p for p, _ in results)
     tokens = sum(n for _, n in results)

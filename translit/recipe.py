@@ -43,6 +43,11 @@ class DataConfig:
     max_src_tokens: int = field(default=100, metadata=_bounds(1))
     max_tgt_tokens: int = field(default=100, metadata=_bounds(1))
 
+    @property
+    def max_translate_tokens(self) -> int:
+        """Sources are cut to this many pieces at translation time (4x the training limit)."""
+        return 4 * self.max_src_tokens
+
 
 @dataclass
 class TokenizerConfig:

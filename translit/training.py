@@ -373,7 +373,7 @@ class Trainer:
         """Greedy search on the training model (one graph, traced once)."""
         decode = dataclasses.replace(self.recipe.decode, beam_size=1)
         return Translator(self.model, self.source_tokenizer, self.target_tokenizer, decode,
-                          max_source_tokens=4 * self.recipe.data.max_src_tokens)
+                          max_source_tokens=self.recipe.data.max_translate_tokens)
 
     def _dev_loss(self) -> float:
         total, tokens = 0.0, 0.0

@@ -58,12 +58,7 @@ class Translator(tf.Module):
         return {"translations": translations, "scores": scores}
 
     def _search(self, texts, n_best):
-        ids = source_ids(self.source_tokenizer, texts, self.max_source_tokens)
-        ids, lengths, scores = beam_search(
-            self.model, ids.to_tensor(), beam_size=self.decode.beam_size,
-            alpha=self.decode.length_penalty, beta=self.decode.coverage_penalty,
-            max_length_ratio=self.decode.max_length_ratio,
-            max_length_offset=self.decode.max_length_offset, n_best=n_best)
+        ids, lengths, scores = self._beam_search(self._source(texts), n_best=n_best)
         batch, time = tf.shape(ids)[0], tf.shape(ids)[2]
         flat = tf.RaggedTensor.from_tensor(tf.reshape(ids, [-1, time]),
                                            lengths=tf.reshape(lengths, [-1]))
@@ -95,13 +90,21 @@ class Translator(tf.Module):
 
     @tf.function  # no signature: never traced, hence never saved, by an export
     def _attend(self, texts):
-        source = source_ids(self.source_tokenizer, texts, self.max_source_tokens).to_tensor()
-        ids, lengths, _, weights = beam_search(
-            self.model, source, beam_size=self.decode.beam_size,
-            alpha=self.decode.length_penalty, beta=self.decode.coverage_penalty,
-            max_length_ratio=self.decode.max_length_ratio,
-            max_length_offset=self.decode.max_length_offset, return_attention=True)
+        source = self._source(texts)
+        ids, lengths, _, weights = self._beam_search(source, return_attention=True)
         return source, ids[:, 0], lengths[:, 0], weights[:, 0]
+
+    def _source(self, texts):
+        """(batch,) strings -> (batch, src_time) ids with EOS, right-padded."""
+        return source_ids(self.source_tokenizer, texts, self.max_source_tokens).to_tensor()
+
+    def _beam_search(self, source, **options):
+        """:func:`beam_search` with the decoding settings of this translator."""
+        decode = self.decode
+        return beam_search(self.model, source, beam_size=decode.beam_size,
+                           alpha=decode.length_penalty, beta=decode.coverage_penalty,
+                           max_length_ratio=decode.max_length_ratio,
+                           max_length_offset=decode.max_length_offset, **options)
 
 
 def _strings(tensor) -> List[str]:
@@ -183,7 +186,7 @@ def load_translator(run_dirs: str | Sequence[str], beam_size: int | None = None,
     if decode.coverage_penalty and not model.has_attention:
         decode = dataclasses.replace(decode, coverage_penalty=0.0)
     translator = Translator(model, *tokenizers, decode,
-                            max_source_tokens=4 * recipes[0].data.max_src_tokens)
+                            max_source_tokens=recipes[0].data.max_translate_tokens)
     return translator, recipes[0]
 
 
