@@ -1,10 +1,15 @@
-"""Two worker processes on localhost train in sync under MultiWorkerMirroredStrategy."""
+"""Two worker processes on localhost train in sync under MultiWorkerMirroredStrategy, and a
+job whose worker was killed resumes when restarted."""
 
+import glob
 import json
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
+import time
 
 from conftest import REPO, write_recipe
 
@@ -57,4 +62,59 @@ def test_two_workers_train_in_sync_and_only_the_chief_writes(tmp_path):
     assert os.path.exists(tmp_path / "run0" / "checkpoints" / "ckpt-6.index")
     assert os.path.exists(tmp_path / "run0" / "metrics.jsonl")
     assert not os.path.exists(tmp_path / "run1")  # the other worker wrote nothing there
+    assert not [name for name in os.listdir(tmp_path) if name.startswith("translit-worker-")]
+
+
+def _start_worker(recipe, run_dir, cluster, index, tmp_path, attempt):
+    """`translit train --strategy multi-worker` as worker ``index`` of ``cluster``."""
+    env = {**os.environ, "PYTHONPATH": REPO, "TMPDIR": str(tmp_path),
+           "TF_CONFIG": json.dumps({"cluster": cluster,
+                                    "task": {"type": "worker", "index": index}})}
+    log = open(tmp_path / f"worker{index}-{attempt}.log", "w+", encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "translit.cli", "train", recipe, "--run-dir", run_dir,
+         "--strategy", "multi-worker"],
+        env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+    return process, log
+
+
+def _output(log):
+    log.seek(0)
+    return log.read()
+
+
+def test_a_killed_worker_stops_the_job_with_advice_and_a_restart_resumes(tmp_path):
+    recipe = write_recipe(tmp_path, train={"max_steps": 300, "checkpoint_every": 10,
+                                           "log_every": 10, "eval_every": 1000})
+    run_dir = str(tmp_path / "run")  # one run directory on a file system both workers share
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in _free_ports(2)]}
+    (chief, chief_log), (other, _) = (_start_worker(recipe, run_dir, cluster, index, tmp_path, 1)
+                                      for index in range(2))
+    deadline = time.monotonic() + 300
+    while not glob.glob(os.path.join(run_dir, "checkpoints", "ckpt-20.index")):
+        assert chief.poll() is None, _output(chief_log)[-3000:]
+        assert time.monotonic() < deadline, "no checkpoint after 300 s"
+        time.sleep(0.2)
+    other.send_signal(signal.SIGKILL)
+    other.wait()
+    chief.wait(timeout=300)  # TensorFlow's health check notices the dead peer within a minute
+    said = _output(chief_log)
+    assert chief.returncode == 1, said[-3000:]
+    assert "stopped responding" in said and "same command" in said
+    assert "Traceback" not in said
+
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in _free_ports(2)]}
+    restarted = [_start_worker(recipe, run_dir, cluster, index, tmp_path, 2) for index in range(2)]
+    for process, log in restarted:
+        process.wait(timeout=600)
+        assert process.returncode == 0, _output(log)[-3000:]
+    said = _output(restarted[0][1])
+    resumed = re.search(r"resumed from .*ckpt-(\d+) at step (\d+)", said)
+    assert resumed and resumed.group(1) == resumed.group(2) and int(resumed.group(1)) >= 20
+    assert f"at step {resumed.group(2)}" in _output(restarted[1][1])  # the other worker too
+    with open(os.path.join(run_dir, "metrics.jsonl"), encoding="utf-8") as f:
+        records = [json.loads(line) for line in f]  # every line intact
+    assert records[-1]["type"] == "final" and records[-1]["last_step"] == 300
+    assert os.path.exists(os.path.join(run_dir, "checkpoints", "ckpt-300.index"))
+    # The restarted worker cleared what the killed one left in its scratch directory.
     assert not [name for name in os.listdir(tmp_path) if name.startswith("translit-worker-")]

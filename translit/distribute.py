@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
+import shutil
+import tempfile
 
 import tensorflow as tf
 
@@ -62,6 +65,21 @@ def is_chief(strategy: tf.distribute.Strategy) -> bool:
         return True
     has_chief = "chief" in resolver.cluster_spec().as_dict()
     return resolver.task_type == "worker" and resolver.task_id == 0 and not has_chief
+
+
+def worker_scratch_dir(strategy: tf.distribute.Strategy, run_dir: str) -> str:
+    """An empty directory where a non-chief worker writes what MWMS makes every worker write.
+
+    Its name depends only on the task and the run directory, so a restarted worker clears what
+    its killed predecessor left there.
+    """
+    resolver = strategy.cluster_resolver
+    digest = hashlib.sha1(os.path.abspath(run_dir).encode("utf-8")).hexdigest()[:10]
+    path = os.path.join(tempfile.gettempdir(),
+                        f"translit-worker-{resolver.task_type}{resolver.task_id}-{digest}")
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path)
+    return path
 
 
 def num_workers(strategy: tf.distribute.Strategy) -> int:

@@ -14,7 +14,6 @@ import logging
 import math
 import os
 import shutil
-import tempfile
 from typing import Optional
 
 import keras
@@ -24,7 +23,7 @@ from tensorflow.core.framework import summary_pb2
 from translit import scoring
 from translit.corpus import read_parallel
 from translit.data import batches, encode_corpus
-from translit.distribute import is_chief, num_workers
+from translit.distribute import is_chief, num_workers, worker_scratch_dir
 from translit.errors import UserError
 from translit.models import build_model, trackable_weights
 from translit.progress import Meter, Progress
@@ -36,6 +35,10 @@ from translit.translator import Translator
 
 log = logging.getLogger(__name__)
 _SUM = tf.distribute.ReduceOp.SUM
+# What collectives raise when a worker of the cluster died: TensorFlow's health check aborts them
+# with UNAVAILABLE; a peer that restarted meanwhile gives FAILED_PRECONDITION.
+PEER_LOST = (tf.errors.UnavailableError, tf.errors.FailedPreconditionError,
+             tf.errors.DeadlineExceededError, tf.errors.CancelledError)
 _SCALAR_METADATA = summary_pb2.SummaryMetadata(
     plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"))
 
@@ -77,7 +80,7 @@ class Trainer:
         self.run = RunDir(run_dir)
         self.strategy = strategy or tf.distribute.get_strategy()
         self.chief = is_chief(self.strategy)
-        self.write_dir = run_dir if self.chief else tempfile.mkdtemp(prefix="translit-worker-")
+        self.write_dir = run_dir if self.chief else worker_scratch_dir(self.strategy, run_dir)
         # Seeding clears TensorFlow's kernel cache, which owns the SentencePiece resources of
         # tensorflow-text: seed before any tokenizer exists.
         keras.utils.set_random_seed(recipe.train.seed)
@@ -229,6 +232,27 @@ class Trainer:
         train_step = self._make_train_step(batches_in.element_spec)
         meter, progress = Meter(), Progress(train.max_steps, enabled=self.chief)
         first_step = int(self.step)
+        try:
+            self._loop(train_step, batches_in, steps_per_epoch, meter, progress)
+            if int(self.step) > first_step:
+                self._select(self.evaluate())  # the last weights compete too
+            self._save_final()
+            record = progress.show(self._final_evaluation())
+        except PEER_LOST as e:
+            if num_workers(self.strategy) == 1:
+                raise
+            raise UserError(
+                f"a worker of the cluster stopped responding ({type(e).__name__}); the last "
+                f"checkpoint is {tf.train.latest_checkpoint(self.run.checkpoint_dir)}: start "
+                "every worker again with the same command to resume from it") from None
+        if not self.chief:
+            shutil.rmtree(self.write_dir, ignore_errors=True)
+        return record
+
+    def _loop(self, train_step, batches_in, steps_per_epoch: int, meter: Meter,
+              progress: Progress) -> None:
+        """Steps, logs, evaluates and saves until :meth:`_done` or early stopping."""
+        train = self.recipe.train
         while not self._done():
             loss, norm, counts = train_step(next(batches_in))
             step = int(self.step)
@@ -246,14 +270,7 @@ class Trainer:
             if stop:
                 self._log(progress.show({"type": "early_stopping", "step": step,
                                          "evaluations": int(self.bad_evaluations)}))
-                break
-        if int(self.step) > first_step:
-            self._select(self.evaluate())  # the last weights compete too
-        self._save_final()
-        record = progress.show(self._final_evaluation())
-        if not self.chief:
-            shutil.rmtree(self.write_dir, ignore_errors=True)
-        return record
+                return
 
     def _training_batches(self):
         """An endless shuffled stream of batches, and how many steps make one epoch.
