@@ -58,6 +58,19 @@ def test_residual_and_bidirectional_shapes():
     np.testing.assert_array_equal(weights.numpy()[1, :, 2:], 0.0)  # padding is not attended
 
 
+@pytest.mark.parametrize("options", [{}, {"attention": "general", "tie_embeddings": True}])
+def test_logits_at_kept_positions_equal_the_full_logits(options):
+    model = build_model(ModelConfig(embedding_dim=8, units=16, layers=2, dropout=0.0, **options),
+                        10, 12)
+    source, target_in = tf.constant([[4, 5, 6, 3], [7, 3, 0, 0]]), tf.constant([[2, 4, 5],
+                                                                               [2, 6, 0]])
+    keep = tf.not_equal(target_in, 0)  # (2, 3): 5 positions
+    full = model((source, target_in))
+    kept = model((source, target_in), keep=keep)
+    assert kept.shape == (5, 12)
+    np.testing.assert_allclose(kept, tf.boolean_mask(full, keep), rtol=1e-5, atol=1e-6)
+
+
 def test_source_reversal_keeps_outputs_in_source_order():
     keras.utils.set_random_seed(1)
     config = ModelConfig(embedding_dim=8, units=8, layers=1, dropout=0.0)

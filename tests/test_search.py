@@ -45,6 +45,49 @@ def _python_greedy(model, source, max_length):
     return output
 
 
+def _python_beam(model, source, beam_size, alpha, max_length):
+    """Beam search over the whole vocabulary, one hypothesis at a time: (tokens, log-prob) of
+    every kept hypothesis, best first (EOS forced at no cost at the length limit)."""
+    def rank(log_prob, length):
+        return log_prob / ((5.0 + length) / 6.0) ** alpha
+
+    context, state = model.encode(source[None])
+    beams = [((), 0.0, False, state)]  # tokens, log-probability, finished, decoder state
+    for t in range(max_length):
+        candidates = []
+        for tokens, log_prob, finished, state in beams:
+            if finished:
+                candidates.append((tokens, log_prob, True, state, len(tokens)))
+                continue
+            previous = tokens[-1] if tokens else BOS_ID
+            logits, next_state, _ = model.decode_step(tf.constant([previous]), state, context)
+            step = tf.nn.log_softmax(logits[0]).numpy()
+            choices = [(EOS_ID, 0.0)] if t + 1 >= max_length else enumerate(step)
+            candidates += [(tokens + (v,), log_prob + p, v == EOS_ID, next_state, t + 1)
+                           for v, p in choices]
+        candidates.sort(key=lambda c: -rank(c[1], c[4]))
+        beams = [c[:4] for c in candidates[:beam_size]]
+        if all(finished for _, _, finished, _ in beams):
+            break
+    beams.sort(key=lambda b: -rank(b[1], len(b[0])))
+    return [(tokens[:-1] if tokens[-1] == EOS_ID else tokens, log_prob)
+            for tokens, log_prob, _, _ in beams]
+
+
+@pytest.mark.parametrize("name", ["model", "attention_model"])
+def test_beam_search_equals_a_whole_vocabulary_search(name, request):
+    model = request.getfixturevalue(name)
+    ids, lengths, scores = beam_search(model, _sources(), beam_size=3, alpha=0.6, n_best=3,
+                                       max_length_ratio=1.0, max_length_offset=2)
+    for i, source in enumerate(_sources()):
+        max_length = int(tf.math.count_nonzero(source)) + 2 + 1
+        expected = _python_beam(model, source, 3, 0.6, max_length)
+        found = [(tuple(ids[i, k, :lengths[i, k]].numpy().tolist()), float(scores[i, k]))
+                 for k in range(3)]
+        assert [tokens for tokens, _ in found] == [tokens for tokens, _ in expected]
+        np.testing.assert_allclose([s for _, s in found], [s for _, s in expected], rtol=1e-5)
+
+
 @pytest.mark.parametrize("name", ["model", "attention_model"])
 def test_beam_one_equals_greedy(name, request):
     model = request.getfixturevalue(name)

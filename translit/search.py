@@ -91,14 +91,23 @@ def _beam_search(model, source_ids, beam_size, alpha, beta, max_length_ratio, ma
     def step(t, tokens, state, beams):
         logits, state, weights = model.decode_step(tokens, state, context)
         finished, lengths = beams["finished"], beams["lengths"]
-        vocab = tf.shape(logits)[-1]
-        step_log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32))
-        step_log_probs = tf.reshape(step_log_probs, [batch, beam_size, vocab])
-        step_log_probs = tf.where((t + 1 >= max_lengths)[:, None, None],
-                                  _only(EOS_ID, vocab), step_log_probs)
-        # A finished hypothesis continues with padding at no cost, keeping its score.
-        step_log_probs = tf.where(finished[:, :, None], _only(PAD_ID, vocab), step_log_probs)
-        candidates = beams["log_probs"][:, :, None] + step_log_probs  # (batch, beam, vocab)
+        logits = tf.reshape(tf.cast(logits, tf.float32), [batch, beam_size, -1])
+        # The sentence's best continuations are among each hypothesis's best k tokens (a
+        # hypothesis ranks all its tokens with one length divisor), so the vocabulary is read
+        # by one log-sum-exp and one top-k; all that follows is (batch, beam, k).
+        k = tf.minimum(beam_size, tf.shape(logits)[-1])
+        normalizer = tf.reduce_logsumexp(logits, axis=-1, keepdims=True)  # (batch, beam, 1)
+        top_logits, top_tokens = tf.math.top_k(logits, k=k)  # (batch, beam, k)
+        step_log_probs = top_logits - normalizer
+        # At the length limit EOS is forced; a finished hypothesis continues with padding;
+        # both at no cost, as the one continuation.
+        at_limit = (t + 1 >= max_lengths)[:, None, None]
+        forced = tf.logical_or(at_limit, finished[:, :, None])  # (batch, beam, 1)
+        only_first = tf.where(tf.equal(tf.range(k), 0), 0.0, float("-inf"))  # (k,)
+        step_log_probs = tf.where(forced, only_first, step_log_probs)
+        top_tokens = tf.where(finished[:, :, None], PAD_ID,
+                              tf.where(at_limit, EOS_ID, top_tokens))
+        candidates = beams["log_probs"][:, :, None] + step_log_probs  # (batch, beam, k)
         candidate_lengths = tf.where(finished, lengths, t + 1)[:, :, None]
         ranking = candidates / length_penalty(candidate_lengths, alpha)
         if weights is not None:  # (batch, beam, src_time); nothing attends after EOS
@@ -108,7 +117,8 @@ def _beam_search(model, source_ids, beam_size, alpha, beta, max_length_ratio, ma
             coverage = beams["coverage"] + weights
             ranking += beta * coverage_penalty(coverage, source_mask)[:, :, None]
         _, best = tf.math.top_k(tf.reshape(ranking, [batch, -1]), k=beam_size)  # (batch, beam)
-        parents, new_tokens = best // vocab, best % vocab
+        parents = best // k
+        new_tokens = tf.gather(tf.reshape(top_tokens, [batch, -1]), best, batch_dims=1)
 
         def gather(values):  # (batch, beam, ...) -> the chosen parents' values
             return tf.gather(values, parents, batch_dims=1)
@@ -144,8 +154,3 @@ def _beam_search(model, source_ids, beam_size, alpha, beta, max_length_ratio, ma
     ids = tf.where(tf.equal(best["sequences"], EOS_ID), PAD_ID, best["sequences"])
     results = ids, best["lengths"] - 1, best["log_probs"]  # lengths without EOS
     return results + ((best["attention"],) if return_attention else ())
-
-
-def _only(token_id, vocab):
-    """Log-probabilities that allow only ``token_id``: (vocab,) of 0 and -inf."""
-    return tf.where(tf.equal(tf.range(vocab), token_id), 0.0, float("-inf"))

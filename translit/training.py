@@ -47,17 +47,20 @@ def masked_cross_entropy(logits, labels, label_smoothing=0.0):
     """Summed token cross-entropy over non-padding labels.
 
     Args:
-      logits: (batch, time, vocab); labels: (batch, time) int32, 0 = padding.
+      logits: (..., vocab); labels: (...) int32, 0 = padding.
       label_smoothing: weight of the uniform distribution mixed into the one-hot target.
     Returns:
       (summed loss, number of non-padding tokens), float32 scalars.
     """
     logits = tf.cast(logits, tf.float32)
-    mask = tf.cast(tf.not_equal(labels, PAD_ID), tf.float32)  # (batch, time)
-    loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
-    if label_smoothing:
-        uniform = -tf.reduce_mean(tf.nn.log_softmax(logits), axis=-1)  # (batch, time)
-        loss = (1.0 - label_smoothing) * loss + label_smoothing * uniform
+    mask = tf.cast(tf.not_equal(labels, PAD_ID), tf.float32)  # (...)
+    if label_smoothing:  # one log-softmax serves both terms
+        log_probs = tf.nn.log_softmax(logits)  # (..., vocab)
+        target = tf.gather(log_probs, labels, batch_dims=labels.shape.rank)  # (...)
+        loss = -((1.0 - label_smoothing) * target
+                 + label_smoothing * tf.reduce_mean(log_probs, axis=-1))
+    else:
+        loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
     return tf.reduce_sum(loss * mask), tf.reduce_sum(mask)
 
 
@@ -202,10 +205,12 @@ class Trainer:
 
     def _forward_backward(self, source, target_in, target_out, global_tokens, scale):
         """Loss share of this replica's batch and its gradients (times the loss scale)."""
+        # Logits only where a target token is (XLA wants static shapes: it masks the loss).
+        keep = None if self.recipe.train.xla else tf.not_equal(target_out, PAD_ID)
+        labels = target_out if keep is None else tf.boolean_mask(target_out, keep)
         with tf.GradientTape() as tape:
-            logits = self.model((source, target_in), training=True)
-            loss_sum, _ = masked_cross_entropy(logits, target_out,
-                                               self.recipe.train.label_smoothing)
+            logits = self.model((source, target_in), training=True, keep=keep)  # (kept, vocab)
+            loss_sum, _ = masked_cross_entropy(logits, labels, self.recipe.train.label_smoothing)
             loss = loss_sum / global_tokens
             scaled_loss = loss * scale
         # Dense embedding gradients: repeated tokens summed, so the global norm is the true one.

@@ -24,9 +24,11 @@ class OutputProjection(keras.layers.Layer):
 
     def call(self, x, embeddings):
         """Args: x (..., features); embeddings (vocab, features). Returns (..., vocab)."""
+        # tensordot flattens (..., features) to 2-D: one matrix product, and one for the kernel's
+        # gradient, where a broadcast batched matmul would sum a gradient per sentence.
         if self.tied:
-            return tf.matmul(x, tf.cast(embeddings, x.dtype), transpose_b=True) + self.bias
-        return tf.matmul(x, self.kernel) + self.bias
+            return tf.tensordot(x, tf.cast(embeddings, x.dtype), [[-1], [1]]) + self.bias
+        return tf.tensordot(x, self.kernel, [[-1], [0]]) + self.bias
 
 
 class StackedDecoder(keras.layers.Layer):
@@ -80,12 +82,13 @@ class StackedDecoder(keras.layers.Layer):
 
     # -- teacher forcing -----------------------------------------------------------------------
 
-    def call(self, target_ids, state, context, training=False):
+    def call(self, target_ids, state, context, training=False, keep=None):
         """Args: target_ids (batch, tgt_time), BOS first; state from :meth:`initial_state`;
-        context from :meth:`prepare`.
+        context from :meth:`prepare`; keep: optional (batch, tgt_time) bool, the positions
+        that need logits (training skips the padding, the costliest place to waste time).
 
-        Returns: logits (batch, tgt_time, vocab) and attention weights (batch, tgt_time,
-        src_time), or None without attention.
+        Returns: logits (batch, tgt_time, vocab), or (kept positions, vocab) with ``keep``, and
+        attention weights (batch, tgt_time, src_time), or None without attention.
         """
         x = self.dropout(self.embedding(target_ids), training=training)
         if self.input_feeding:
@@ -96,6 +99,8 @@ class StackedDecoder(keras.layers.Layer):
                 y = self.dropout(y, training=training)  # (batch, tgt_time, units)
                 x = x + y if self.residual and i > 0 else y
             outputs, weights = self.attention(x, context) if self.attention else (x, None)
+        if keep is not None:
+            outputs = tf.boolean_mask(outputs, keep)  # (kept positions, units)
         return self._logits(outputs), weights
 
     def _loop(self, embedded, state, context, training):

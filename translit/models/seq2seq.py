@@ -33,18 +33,20 @@ class Seq2Seq(keras.Model):
                                       **shared)
         self.has_attention = config.attention != "none"
 
-    def call(self, inputs, training=False):
-        """Args: inputs (source_ids (batch, src_time), target_in (batch, tgt_time)).
+    def call(self, inputs, training=False, keep=None):
+        """Args: inputs (source_ids (batch, src_time), target_in (batch, tgt_time)); keep as in
+        :meth:`forced`.
 
-        Returns: logits (batch, tgt_time, target_vocab).
+        Returns: logits (batch, tgt_time, target_vocab), or (kept positions, target_vocab).
         """
-        return self.forced(*inputs, training=training)[0]
+        return self.forced(*inputs, training=training, keep=keep)[0]
 
-    def forced(self, source_ids, target_in, training=False):
-        """Teacher-forced decoding. Returns logits (batch, tgt_time, target_vocab) and attention
+    def forced(self, source_ids, target_in, training=False, keep=None):
+        """Teacher-forced decoding. Returns logits (batch, tgt_time, target_vocab), or
+        (kept positions, target_vocab) for a ``keep`` mask (batch, tgt_time), and attention
         weights (batch, tgt_time, src_time), or None without attention."""
         context, state = self._encode(source_ids, training)
-        return self.decoder(target_in, state, context, training=training)
+        return self.decoder(target_in, state, context, training=training, keep=keep)
 
     def encode(self, source_ids):
         """Returns (context, state): what attention reads and the decoder's first state."""
