@@ -2,15 +2,17 @@
 
 Usage:
   python benchmarks/roofline.py recipes/multi30k_de-en_sp8k.yaml [--set k=v ...]
-      [--measured THROUGHPUT_JSON ...]
+      [--rows 64] [--measured THROUGHPUT_JSON ...]
 
 Counts the multiply-adds of one target token in training (forward and backward: 3 times the
 forward's): the recurrent layers' gates (over the source too, scaled by the source/target token
 ratio) and the output projection. Attention, embeddings, softmax and the optimizer are left out,
-so the count is a lower bound on the work and the ceiling an upper bound on the speed. The
-ceiling is this machine's best measured matrix-product rate (float32 and bfloat16) divided by
-the count. ``--measured`` takes JSON printed by ``throughput.py`` and reports its fraction of
-the ceiling.
+so the count is a lower bound on the work and the ceiling an upper bound on the speed. Most of
+the products can be batched over all tokens of a batch (large matrices), but the recurrence
+h_t U cannot: forward and backward it is one product of ``--rows`` rows (the sentences of a
+batch) per time step. The ceiling takes this machine's measured rate for each kind (float32 and
+bfloat16). ``--measured`` takes JSON printed by ``throughput.py`` and reports its fraction of the
+ceiling.
 """
 
 import argparse
@@ -28,38 +30,51 @@ GATES = {"lstm": 4, "cifg": 3, "gru": 3}
 
 
 def forward_macs(model, vocab_size, source_per_target):
-    """Multiply-adds of the recurrent layers and the output projection per target token."""
+    """Multiply-adds per target token of the forward pass: all of them (recurrent layers and
+    output projection) and the recurrent products h_t U among them."""
+    gates = GATES[model.cell]
+
     def stack(inputs, directions):
         macs, size = 0, inputs
         for _ in range(model.layers):
-            macs += directions * GATES[model.cell] * model.units * (size + model.units)
+            macs += directions * gates * model.units * (size + model.units)
             size = directions * model.units
         return macs
 
-    encoder = stack(model.embedding_dim, 2 if model.bidirectional else 1)
+    directions = 2 if model.bidirectional else 1
+    encoder = stack(model.embedding_dim, directions)
     decoder = stack(model.embedding_dim, 1)
+    recurrent = (source_per_target * directions + 1) * model.layers * gates * model.units ** 2
     return {"encoder_per_source_token": encoder, "decoder": decoder,
-            "projection": model.units * vocab_size,
+            "projection": model.units * vocab_size, "recurrent": round(recurrent),
             "total": round(source_per_target * encoder + decoder + model.units * vocab_size)}
 
 
-def matmul_gflops(shapes, dtype, seconds=2.0):
-    """Best rate over ``shapes`` ((m, k, n) products) in GFLOP/s, each timed for ``seconds``."""
+def matmul_gflops(shapes, dtype, seconds=1.0):
+    """Rate of each (m, k, n) product in GFLOP/s: a chain of products inside one
+    ``tf.while_loop`` (as in a recurrence), so that no Python dispatch is timed."""
     import tensorflow as tf
 
-    best = {}
+    @tf.function
+    def chain(x, w, count):
+        def step(i, x):
+            return i + 1, tf.matmul(x, w)[:, :x.shape[1]]  # (m, n) -> (m, k)
+        return tf.while_loop(lambda i, x: i < count, step, (0, x))[1]
+
+    rates = {}
     for m, k, n in shapes:
-        a = tf.cast(tf.random.normal((m, k)), dtype)
-        b = tf.cast(tf.random.normal((k, n)), dtype)
-        product = tf.function(tf.matmul)
-        product(a, b).numpy()
-        calls, start = 0, time.perf_counter()
-        while time.perf_counter() - start < seconds:
-            result = product(a, b)
-            calls += 1
-        result.numpy()
-        best[f"{m}x{k}x{n}"] = round(2 * m * k * n * calls / (time.perf_counter() - start) / 1e9, 1)
-    return best
+        x = tf.cast(tf.random.normal((m, k)), dtype)
+        w = tf.cast(tf.random.normal((k, n), stddev=k ** -0.5), dtype)
+        count = 10
+        while True:
+            start = time.perf_counter()
+            chain(x, w, count).numpy()
+            elapsed = time.perf_counter() - start
+            if elapsed > seconds:
+                break
+            count *= 4
+        rates[f"{m}x{k}x{n}"] = round(2 * m * k * n * count / elapsed / 1e9, 1)
+    return rates
 
 
 def main():
@@ -68,6 +83,8 @@ def main():
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument("--vocab-size", type=int,
                         help="target vocabulary size (default: the recipe's SentencePiece size)")
+    parser.add_argument("--rows", type=int, default=64,
+                        help="sentences per batch: the rows of each recurrent product")
     parser.add_argument("--measured", action="append", default=[],
                         help="JSON output of throughput.py for the same recipe")
     args = parser.parse_args()
@@ -86,15 +103,21 @@ def main():
     ratio = (measured[0]["source_tokens_per_s"] / measured[0]["target_tokens_per_s"]
              if measured else 1.0)
     macs = forward_macs(recipe.model, vocab_size, ratio)
-    train_flops = 3 * 2 * macs["total"]  # forward + backward, 2 FLOPs per multiply-add
-    units = recipe.model.units
-    shapes = [(1024, units, vocab_size), (1024, 2 * units, 4 * units), (64, 2 * units, 4 * units)]
+    # 2 FLOPs per multiply-add; backward twice the forward, of which h_t U's input gradient
+    # is sequential too (the gradient of U itself is one large product over all steps).
+    sequential = 2 * 2 * macs["recurrent"]
+    batched = 2 * 3 * macs["total"] - sequential
+    units, gates = recipe.model.units, GATES[recipe.model.cell]
+    large = [(1024, units, vocab_size), (1024, 2 * units, gates * units)]
+    small = (args.rows, units, gates * units)
     ceilings = {}
     for name, dtype in (("float32", tf.float32), ("bfloat16", tf.bfloat16)):
-        rates = matmul_gflops(shapes, dtype)
-        peak = max(rates.values())
+        rates = matmul_gflops(large + [small], dtype)
+        large_rate = max(rates[f"{m}x{k}x{n}"] for m, k, n in large)
+        small_rate = rates["{}x{}x{}".format(*small)]
+        seconds = sequential / (small_rate * 1e9) + batched / (large_rate * 1e9)
         ceilings[name] = {"matmul_gflops": rates,
-                          "ceiling_target_tokens_per_s": round(peak * 1e9 / train_flops)}
+                          "ceiling_target_tokens_per_s": round(1 / seconds)}
     for run in measured:
         precision = "bfloat16" if "precision=mixed_bfloat16" in " ".join(run["overrides"]) \
             else "float32"
@@ -102,7 +125,9 @@ def main():
         run["fraction_of_ceiling"] = round(run["target_tokens_per_s"] / ceiling, 2)
     print(json.dumps({"recipe": args.recipe, "overrides": args.overrides,
                       "source_per_target_token": round(ratio, 3), "forward_macs": macs,
-                      "train_flops_per_target_token": train_flops, "ceilings": ceilings,
+                      "train_flops_per_target_token": {"sequential": sequential,
+                                                       "batched": batched},
+                      "ceilings": ceilings,
                       "measured": measured, "machine": describe()}, indent=1))
 
 

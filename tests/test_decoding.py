@@ -32,8 +32,9 @@ def test_n_best_lists_k_sorted_hypotheses(trained_run, tmp_path):
     assert [int(r[0]) for r in rows] == [0, 0, 0, 1, 2, 2, 2]
     first = rows[:3]
     assert first[0][1] == "edcba"  # the best is the 1-best translation
-    scores = [float(r[2]) for r in first]
-    assert scores == sorted(scores, reverse=True) and len({r[1] for r in first}) == 3
+    # Best first by log-probability / GNMT length penalty (alpha 0.6; characters + EOS).
+    ranking = [float(score) / ((5.0 + len(text) + 1) / 6.0) ** 0.6 for _, text, score in first]
+    assert ranking == sorted(ranking, reverse=True) and len({r[1] for r in first}) == 3
 
 
 def test_n_best_larger_than_the_beam_is_a_clear_error(trained_run, tmp_path):

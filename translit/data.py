@@ -60,20 +60,24 @@ def _encode(texts: List[str], to_ids) -> List[np.ndarray]:
 
 
 def batches(encoded: EncodedCorpus, batch_tokens: int, shuffle_buffer: int = 0,
-            seed: int = 0, fixed_shapes: bool = False) -> tf.data.Dataset:
+            seed: int = 0, fixed_shapes: bool = False, repeat: bool = False) -> tf.data.Dataset:
     """Batches of (source (batch, src_time), target_in (batch, tgt_time), target_out).
 
     A batch holds at most ``batch_tokens`` tokens of its longer side, padding included (one
-    sentence at least); sentences of similar length are batched together. With
+    sentence at least); pairs whose longer side has the same length are batched together. With
     ``shuffle_buffer`` > 0, pairs and batches are reshuffled on every pass. With
     ``fixed_shapes``, both sides are padded to the end of their length bucket, so that batches
-    come in a few shapes only (for XLA, which compiles each shape once).
+    come in a few shapes only (for XLA, which compiles each shape once). With ``repeat``, the
+    pairs are read endlessly before they are batched, so that no pass ends in part-filled
+    batches of every length.
     """
     dataset = tf.data.Dataset.from_tensor_slices((_ragged(encoded.sources),
                                                   _ragged(encoded.targets))).map(_dense)
     if shuffle_buffer:
         dataset = dataset.shuffle(min(shuffle_buffer, len(encoded)), seed=seed,
                                   reshuffle_each_iteration=True)
+    if repeat:
+        dataset = dataset.repeat()
     longest = max(max(len(s), len(t)) for s, t in zip(encoded.sources, encoded.targets))
     dataset = dataset.apply(_bucket_by_tokens(batch_tokens, longest, fixed_shapes))
     if shuffle_buffer:
@@ -92,8 +96,9 @@ def _dense(source, target):
 
 
 def _bucket_by_tokens(batch_tokens: int, longest: int, fixed_shapes: bool):
-    """Length buckets about 1/16 of the longest pair wide; batch size = budget // bucket end."""
-    width = max(2, -(-longest // 16))
+    """One bucket per length (the longer side is never padded); with ``fixed_shapes``, 16
+    buckets about 1/16 of the longest pair wide. Batch size = budget // bucket end."""
+    width = max(2, -(-longest // 16)) if fixed_shapes else 1
     last = longest + width if fixed_shapes else longest  # padding needs a bucket end above all
     boundaries = list(range(width + 1, last + 1, width))
     sizes = [max(1, batch_tokens // (end - 1)) for end in boundaries + [longest + 1]]

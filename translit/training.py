@@ -199,8 +199,10 @@ class Trainer:
         gradients, norm = tf.clip_by_global_norm(gradients, train.clip_norm * scale)
         norm = norm / scale
         # The Keras optimizer sums gradients over replicas once more: hand it each one's share.
-        share = 1.0 / self.strategy.num_replicas_in_sync
-        self.optimizer.apply([g * share for g in gradients], variables)
+        replicas = self.strategy.num_replicas_in_sync
+        if replicas > 1:
+            gradients = [g / replicas for g in gradients]
+        self.optimizer.apply(gradients, variables)
         return loss, norm, counts
 
     def _forward_backward(self, source, target_in, target_out, global_tokens, scale):
@@ -288,11 +290,11 @@ class Trainer:
         one_pass = sum(1 for _ in batches(self.train_data, budget))
         steps_per_epoch = max(1, -(-one_pass // workers))
         dataset = batches(self.train_data, budget, train.shuffle_buffer, train.seed,
-                          fixed_shapes=train.xla)
+                          fixed_shapes=train.xla, repeat=True)
         options = tf.data.Options()
         policy = tf.data.experimental.AutoShardPolicy.DATA  # shard batches, not files
         options.experimental_distribute.auto_shard_policy = policy
-        return dataset.repeat().with_options(options), steps_per_epoch
+        return dataset.with_options(options), steps_per_epoch
 
     def _done(self) -> bool:
         train = self.recipe.train

@@ -1,6 +1,6 @@
 """OpenNMT-tf 2.32 model matching recipes/multi30k_de-en_sp8k.yaml: a 2 x 256 LSTM encoder whose
 final states initialize a 2 x 256 LSTM decoder (no attention), embeddings 256, dropout 0.3.
-Used only by benchmarks/opennmt/compare.sh, in OpenNMT-tf's own virtual environment."""
+Used only by benchmarks/opennmt/compare.py, in OpenNMT-tf's own virtual environment."""
 
 import opennmt
 import tensorflow as tf
