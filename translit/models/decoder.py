@@ -85,7 +85,7 @@ class StackedDecoder(keras.layers.Layer):
     def call(self, target_ids, state, context, training=False, keep=None):
         """Args: target_ids (batch, tgt_time), BOS first; state from :meth:`initial_state`;
         context from :meth:`prepare`; keep: optional (batch, tgt_time) bool, the positions
-        that need logits (training skips the padding, the costliest place to waste time).
+        that need logits (training asks for the target tokens only, not the padding).
 
         Returns: logits (batch, tgt_time, vocab), or (kept positions, vocab) with ``keep``, and
         attention weights (batch, tgt_time, src_time), or None without attention.
