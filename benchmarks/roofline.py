@@ -94,6 +94,8 @@ def main():
     from translit.recipe import load_recipe
 
     recipe = load_recipe(args.recipe, args.overrides)
+    if recipe.tokenizer.type == "char" and not args.vocab_size:
+        parser.error("a character-level recipe needs --vocab-size (the run's target alphabet)")
     vocab_size = args.vocab_size or recipe.tokenizer.vocab_size
     measured = []
     for path in args.measured:

@@ -64,6 +64,20 @@ def masked_cross_entropy(logits, labels, label_smoothing=0.0):
     return tf.reduce_sum(loss * mask), tf.reduce_sum(mask)
 
 
+def token_loss(model, source, target_in, target_out, label_smoothing=0.0, training=False,
+               only_tokens=True):
+    """Summed cross-entropy of a batch and its number of target tokens.
+
+    Args: source (batch, src_time), target_in and target_out (batch, tgt_time).
+      only_tokens: compute logits at the target tokens only, not at the padding (XLA, which
+        wants static shapes, masks the loss over every position instead).
+    """
+    keep = tf.not_equal(target_out, PAD_ID) if only_tokens else None
+    labels = tf.boolean_mask(target_out, keep) if only_tokens else target_out
+    logits = model((source, target_in), training=training, keep=keep)  # (kept, vocab)
+    return masked_cross_entropy(logits, labels, label_smoothing)
+
+
 class Trainer:
     """Trains the model of a recipe into a run directory, resuming what is there.
 
@@ -207,12 +221,10 @@ class Trainer:
 
     def _forward_backward(self, source, target_in, target_out, global_tokens, scale):
         """Loss share of this replica's batch and its gradients (times the loss scale)."""
-        # Logits only where a target token is (XLA wants static shapes: it masks the loss).
-        keep = None if self.recipe.train.xla else tf.not_equal(target_out, PAD_ID)
-        labels = target_out if keep is None else tf.boolean_mask(target_out, keep)
         with tf.GradientTape() as tape:
-            logits = self.model((source, target_in), training=True, keep=keep)  # (kept, vocab)
-            loss_sum, _ = masked_cross_entropy(logits, labels, self.recipe.train.label_smoothing)
+            loss_sum, _ = token_loss(self.model, source, target_in, target_out,
+                                     self.recipe.train.label_smoothing, training=True,
+                                     only_tokens=not self.recipe.train.xla)
             loss = loss_sum / global_tokens
             scaled_loss = loss * scale
         # Dense embedding gradients: repeated tokens summed, so the global norm is the true one.
@@ -403,8 +415,7 @@ class Trainer:
         total, tokens = 0.0, 0.0
         for source, target_in, target_out in batches(self.valid_data,
                                                      self.recipe.train.batch_tokens):
-            logits = self.model((source, target_in), training=False)
-            loss_sum, count = masked_cross_entropy(logits, target_out)
+            loss_sum, count = token_loss(self.model, source, target_in, target_out)
             total, tokens = total + float(loss_sum), tokens + float(count)
         return round(total / max(tokens, 1.0), 4)
 
