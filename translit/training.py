@@ -54,11 +54,11 @@ def masked_cross_entropy(logits, labels, label_smoothing=0.0):
     """
     logits = tf.cast(logits, tf.float32)
     mask = tf.cast(tf.not_equal(labels, PAD_ID), tf.float32)  # (...)
-    if label_smoothing:  # one log-softmax serves both terms
-        log_probs = tf.nn.log_softmax(logits)  # (..., vocab)
-        target = tf.gather(log_probs, labels, batch_dims=labels.shape.rank)  # (...)
-        loss = -((1.0 - label_smoothing) * target
-                 + label_smoothing * tf.reduce_mean(log_probs, axis=-1))
+    if label_smoothing:  # the smoothed target (1 - s) one-hot + s / vocab, in one fused kernel
+        vocab = tf.shape(logits)[-1]
+        off = label_smoothing / tf.cast(vocab, tf.float32)
+        target = tf.one_hot(labels, vocab, 1.0 - label_smoothing + off, off)  # (..., vocab)
+        loss = tf.nn.softmax_cross_entropy_with_logits(labels=target, logits=logits)
     else:
         loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
     return tf.reduce_sum(loss * mask), tf.reduce_sum(mask)
