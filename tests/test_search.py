@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from translit.models import Ensemble, build_model
 from translit.recipe import ModelConfig
-from translit.search import beam_search
+from translit.search import beam_search, top_k
 from translit.tokenizers import BOS_ID, EOS_ID
 
 VOCAB = 12
@@ -161,3 +161,12 @@ def test_ensemble_averages_probabilities(model, attention_model):
                         for m, c, s in zip(ensemble.models, context, state)], axis=0)
     np.testing.assert_allclose(np.exp(log_probs.numpy()), expected, rtol=1e-5)
     assert weights.shape == (1, 4)
+
+
+@pytest.mark.parametrize("length,k", [(8000, 5), (1001, 3), (50, 4), (7, 7)])
+def test_top_k_matches_tensorflow(length, k):
+    values = tf.random.stateless_normal((3, 2, length), seed=(length, k))
+    expected_values, expected_indices = tf.math.top_k(values, k=k)
+    got_values, got_indices = top_k(values, k)
+    np.testing.assert_array_equal(got_values, expected_values)
+    np.testing.assert_array_equal(got_indices, expected_indices)

@@ -3,6 +3,8 @@
 The same graph serves ``translit translate``, dev-set evaluation and the exported SavedModel.
 """
 
+import math
+
 import tensorflow as tf
 
 from translit.tokenizers import BOS_ID, EOS_ID, PAD_ID
@@ -24,6 +26,34 @@ def coverage_penalty(coverage, source_mask):
     return tf.reduce_sum(tf.where(source_mask[:, None, :], covered, 0.0), axis=-1)
 
 
+def top_k(values, k):
+    """``tf.math.top_k`` over a long last axis, in fewer comparisons.
+
+    The k largest values lie in the k chunks (of about sqrt(length) values) whose maxima are
+    largest, so one pass takes the chunks' maxima and top-k searches k chunks only. Equal
+    values may come out in a different order than ``tf.math.top_k``'s.
+
+    Args: values (..., length) with a static length; k a Python int.
+    Returns: values and indices (..., k), largest first.
+    """
+    length = values.shape[-1]
+    chunk = math.isqrt(length)
+    if chunk < 4 * k:  # short rows: the plain search is as fast
+        return tf.math.top_k(values, k=k)
+    chunks = -(-length // chunk)
+    padding = [[0, 0]] * (values.shape.rank - 1) + [[0, chunks * chunk - length]]
+    values = tf.pad(values, padding, constant_values=float("-inf"))
+    values = tf.reshape(values, tf.concat([tf.shape(values)[:-1], [chunks, chunk]], 0))
+    _, best_chunks = tf.math.top_k(tf.reduce_max(values, axis=-1), k=k)  # (..., k)
+    batch_dims = values.shape.rank - 2
+    candidates = tf.gather(values, best_chunks, batch_dims=batch_dims)  # (..., k, chunk)
+    flat_shape = tf.concat([tf.shape(best_chunks)[:-1], [k * chunk]], 0)
+    top_values, positions = tf.math.top_k(tf.reshape(candidates, flat_shape), k=k)
+    indices = best_chunks[..., None] * chunk + tf.range(chunk)  # (..., k, chunk)
+    return top_values, tf.gather(tf.reshape(indices, flat_shape), positions,
+                                 batch_dims=batch_dims)
+
+
 def beam_search(model, source_ids, beam_size=5, alpha=0.6, beta=0.0, max_length_ratio=2.0,
                 max_length_offset=10, n_best=1, return_attention=False):
     """Finds the best target sequences for a batch of sources.
@@ -40,6 +70,10 @@ def beam_search(model, source_ids, beam_size=5, alpha=0.6, beta=0.0, max_length_
         ``ceil(ratio * source_length) + offset`` tokens.
       n_best: hypotheses returned per sentence (<= beam_size), best first.
       return_attention: also return each hypothesis's attention weights.
+    The search ends when every sentence is settled: no live hypothesis (without EOS) can still
+    rank among its n-best, by an upper bound on its final ranking. The result is the one of a
+    search that runs every hypothesis to EOS, in fewer steps.
+
     Returns:
       ids (batch, n_best, time) int32 without BOS, EOS and what follows replaced by padding;
       lengths (batch, n_best) int32, tokens before EOS; scores (batch, n_best) float32,
@@ -70,6 +104,25 @@ def _beam_search(model, source_ids, beam_size, alpha, beta, max_length_ratio, ma
     max_lengths += max_length_offset + 1  # (batch,), EOS included
     limit = tf.reduce_max(max_lengths)
 
+    def ranking(beams, lengths):  # (batch, beam): what orders hypotheses
+        score = beams["log_probs"] / length_penalty(lengths, alpha)
+        return score + beta * coverage_penalty(beams["coverage"], source_mask) if beta else score
+
+    def settled(beams):
+        """(batch,) bool: no live hypothesis can still enter the sentence's n-best.
+
+        A live hypothesis's log-probability can only fall and (coverage penalty aside, which is
+        at most 0) it is divided by a length penalty at least that of its next or of its last
+        possible length, which bounds its final ranking from above.
+        """
+        finished = beams["finished"]
+        nth_best = tf.math.top_k(tf.where(finished, ranking(beams, beams["lengths"]),
+                                          float("-inf")), k=n_best).values[:, -1]
+        largest_penalty = tf.maximum(length_penalty(beams["lengths"] + 1, alpha),
+                                     length_penalty(max_lengths, alpha)[:, None])
+        live_bound = tf.where(finished, float("-inf"), beams["log_probs"] / largest_penalty)
+        return nth_best >= tf.reduce_max(live_bound, axis=-1)
+
     context, state = tf.nest.map_structure(lambda s: tf.repeat(s, beam_size, axis=0),
                                            model.encode(source_ids))
     first_beam_only = tf.concat([[0.0], tf.fill([beam_size - 1], float("-inf"))], axis=0)
@@ -78,6 +131,7 @@ def _beam_search(model, source_ids, beam_size, alpha, beta, max_length_ratio, ma
         "finished": tf.zeros([batch, beam_size], tf.bool),
         "lengths": tf.zeros([batch, beam_size], tf.int32),
         "sequences": tf.zeros([batch, beam_size, 0], tf.int32),
+        "settled": tf.zeros([batch], tf.bool),
     }
     if beta:
         beams["coverage"] = tf.zeros([batch, beam_size, src_time])
@@ -86,18 +140,19 @@ def _beam_search(model, source_ids, beam_size, alpha, beta, max_length_ratio, ma
     tokens = tf.fill([batch * beam_size], BOS_ID)
 
     def not_done(t, tokens, state, beams):
-        return tf.logical_and(t < limit, tf.logical_not(tf.reduce_all(beams["finished"])))
+        return tf.logical_and(t < limit, tf.logical_not(tf.reduce_all(beams["settled"])))
 
     def step(t, tokens, state, beams):
         logits, state, weights = model.decode_step(tokens, state, context)
         finished, lengths = beams["finished"], beams["lengths"]
-        logits = tf.reshape(tf.cast(logits, tf.float32), [batch, beam_size, -1])
+        vocab = logits.shape[-1]
+        logits = tf.reshape(tf.cast(logits, tf.float32), [batch, beam_size, vocab])
         # The sentence's best continuations are among each hypothesis's best k tokens (a
         # hypothesis ranks all its tokens with one length divisor), so the vocabulary is read
         # by one log-sum-exp and one top-k; all that follows is (batch, beam, k).
-        k = tf.minimum(beam_size, tf.shape(logits)[-1])
+        k = min(beam_size, vocab)
         normalizer = tf.reduce_logsumexp(logits, axis=-1, keepdims=True)  # (batch, beam, 1)
-        top_logits, top_tokens = tf.math.top_k(logits, k=k)  # (batch, beam, k)
+        top_logits, top_tokens = top_k(logits, k)  # (batch, beam, k)
         step_log_probs = top_logits - normalizer
         # At the length limit EOS is forced; a finished hypothesis continues with padding;
         # both at no cost, as the one continuation.
@@ -109,14 +164,14 @@ def _beam_search(model, source_ids, beam_size, alpha, beta, max_length_ratio, ma
                               tf.where(at_limit, EOS_ID, top_tokens))
         candidates = beams["log_probs"][:, :, None] + step_log_probs  # (batch, beam, k)
         candidate_lengths = tf.where(finished, lengths, t + 1)[:, :, None]
-        ranking = candidates / length_penalty(candidate_lengths, alpha)
+        candidate_ranking = candidates / length_penalty(candidate_lengths, alpha)
         if weights is not None:  # (batch, beam, src_time); nothing attends after EOS
             weights = tf.where(finished[:, :, None], 0.0,
                                tf.reshape(tf.cast(weights, tf.float32), [batch, beam_size, -1]))
         if beta:
             coverage = beams["coverage"] + weights
-            ranking += beta * coverage_penalty(coverage, source_mask)[:, :, None]
-        _, best = tf.math.top_k(tf.reshape(ranking, [batch, -1]), k=beam_size)  # (batch, beam)
+            candidate_ranking += beta * coverage_penalty(coverage, source_mask)[:, :, None]
+        _, best = tf.math.top_k(tf.reshape(candidate_ranking, [batch, -1]), k=beam_size)
         parents = best // k
         new_tokens = tf.gather(tf.reshape(top_tokens, [batch, -1]), best, batch_dims=1)
 
@@ -133,6 +188,7 @@ def _beam_search(model, source_ids, beam_size, alpha, beta, max_length_ratio, ma
         if return_attention:
             new["attention"] = tf.concat([gather(beams["attention"]), gather(weights)[:, :, None]],
                                          axis=2)
+        new["settled"] = settled(new)
         flat_parents = tf.reshape(parents + tf.range(batch)[:, None] * beam_size, [-1])
         state = tf.nest.map_structure(lambda s: tf.gather(s, flat_parents), state)
         return t + 1, tf.reshape(new_tokens, [-1]), state, new
@@ -146,11 +202,11 @@ def _beam_search(model, source_ids, beam_size, alpha, beta, max_length_ratio, ma
         invariants[3]["attention"] = tf.TensorShape([None, beam_size, None, None])
     _, _, _, beams = tf.while_loop(not_done, step, loop_vars, shape_invariants=invariants)
 
-    ranking = beams["log_probs"] / length_penalty(beams["lengths"], alpha)
-    if beta:
-        ranking += beta * coverage_penalty(beams["coverage"], source_mask)
-    _, order = tf.math.top_k(ranking, k=n_best)  # (batch, n_best)
-    best = {name: tf.gather(values, order, batch_dims=1) for name, values in beams.items()}
+    # The search stops once every sentence is settled: its live hypotheses (no EOS) are out.
+    final = tf.where(beams["finished"], ranking(beams, beams["lengths"]), float("-inf"))
+    _, order = tf.math.top_k(final, k=n_best)  # (batch, n_best)
+    best = {name: tf.gather(beams[name], order, batch_dims=1)
+            for name in ("sequences", "lengths", "log_probs", "attention") if name in beams}
     ids = tf.where(tf.equal(best["sequences"], EOS_ID), PAD_ID, best["sequences"])
     results = ids, best["lengths"] - 1, best["log_probs"]  # lengths without EOS
     return results + ((best["attention"],) if return_attention else ())
