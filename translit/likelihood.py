@@ -29,7 +29,7 @@ class ForcedScorer(tf.Module):
         self.target_tokenizer = target_tokenizer
         self.max_source_tokens = max_source_tokens
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string)] * 2)
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string)] * 2, autograph=False)
     def score(self, sources, targets):
         """(batch,) sources and targets -> (log-probabilities (batch,) with EOS, tokens (batch,)
         counting EOS)."""

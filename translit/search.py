@@ -138,36 +138,49 @@ def _beam_search(model, source_ids, beam_size, alpha, beta, max_length_ratio, ma
     if return_attention:
         beams["attention"] = tf.zeros([batch, beam_size, 0, src_time])
     tokens = tf.fill([batch * beam_size], BOS_ID)
+    # The decoder runs for the sentences still searching ("alive"), in batch order: a sentence's
+    # rows leave it once the sentence is settled; its hypotheses stay as they are.
+    alive = tf.range(batch)
 
-    def not_done(t, tokens, state, beams):
-        return tf.logical_and(t < limit, tf.logical_not(tf.reduce_all(beams["settled"])))
+    def rows(sentences):  # (n,) sentence positions -> their (n * beam,) decoder rows
+        return tf.reshape(sentences[:, None] * beam_size + tf.range(beam_size), [-1])
 
-    def step(t, tokens, state, beams):
-        logits, state, weights = model.decode_step(tokens, state, context)
+    def scatter(alive, values, default):  # (alive, beam, ...) -> (batch, beam, ...)
+        return tf.tensor_scatter_nd_update(default, alive[:, None], values)
+
+    def not_done(t, alive, tokens, state, context, beams):
+        return tf.logical_and(t < limit, tf.size(alive) > 0)
+
+    def step(t, alive, tokens, state, context, beams):
+        logits, state, weights = model.decode_step(tokens, state, context)  # (alive * beam, ...)
         finished, lengths = beams["finished"], beams["lengths"]
+        stopped = tf.logical_or(finished, beams["settled"][:, None])  # (batch, beam)
         vocab = logits.shape[-1]
-        logits = tf.reshape(tf.cast(logits, tf.float32), [batch, beam_size, vocab])
+        logits = tf.reshape(tf.cast(logits, tf.float32), [-1, beam_size, vocab])
         # The sentence's best continuations are among each hypothesis's best k tokens (a
         # hypothesis ranks all its tokens with one length divisor), so the vocabulary is read
         # by one log-sum-exp and one top-k; all that follows is (batch, beam, k).
         k = min(beam_size, vocab)
-        normalizer = tf.reduce_logsumexp(logits, axis=-1, keepdims=True)  # (batch, beam, 1)
-        top_logits, top_tokens = top_k(logits, k)  # (batch, beam, k)
-        step_log_probs = top_logits - normalizer
-        # At the length limit EOS is forced; a finished hypothesis continues with padding;
-        # both at no cost, as the one continuation.
-        at_limit = (t + 1 >= max_lengths)[:, None, None]
-        forced = tf.logical_or(at_limit, finished[:, :, None])  # (batch, beam, 1)
+        normalizer = tf.reduce_logsumexp(logits, axis=-1, keepdims=True)  # (alive, beam, 1)
+        top_logits, top_tokens = top_k(logits, k)  # (alive, beam, k)
         only_first = tf.where(tf.equal(tf.range(k), 0), 0.0, float("-inf"))  # (k,)
+        step_log_probs = scatter(alive, top_logits - normalizer,
+                                 tf.broadcast_to(only_first, [batch, beam_size, k]))
+        top_tokens = scatter(alive, top_tokens, tf.fill([batch, beam_size, k], PAD_ID))
+        # At the length limit EOS is forced; a finished or settled hypothesis continues with
+        # padding; both at no cost, as the one continuation.
+        at_limit = (t + 1 >= max_lengths)[:, None, None]
+        forced = tf.logical_or(at_limit, stopped[:, :, None])  # (batch, beam, 1)
         step_log_probs = tf.where(forced, only_first, step_log_probs)
-        top_tokens = tf.where(finished[:, :, None], PAD_ID,
+        top_tokens = tf.where(stopped[:, :, None], PAD_ID,
                               tf.where(at_limit, EOS_ID, top_tokens))
         candidates = beams["log_probs"][:, :, None] + step_log_probs  # (batch, beam, k)
-        candidate_lengths = tf.where(finished, lengths, t + 1)[:, :, None]
+        candidate_lengths = tf.where(stopped, lengths, t + 1)[:, :, None]
         candidate_ranking = candidates / length_penalty(candidate_lengths, alpha)
         if weights is not None:  # (batch, beam, src_time); nothing attends after EOS
-            weights = tf.where(finished[:, :, None], 0.0,
-                               tf.reshape(tf.cast(weights, tf.float32), [batch, beam_size, -1]))
+            weights = tf.reshape(tf.cast(weights, tf.float32), [-1, beam_size, src_time])
+            weights = tf.where(stopped[:, :, None], 0.0,
+                               scatter(alive, weights, tf.zeros([batch, beam_size, src_time])))
         if beta:
             coverage = beams["coverage"] + weights
             candidate_ranking += beta * coverage_penalty(coverage, source_mask)[:, :, None]
@@ -178,29 +191,34 @@ def _beam_search(model, source_ids, beam_size, alpha, beta, max_length_ratio, ma
         def gather(values):  # (batch, beam, ...) -> the chosen parents' values
             return tf.gather(values, parents, batch_dims=1)
 
-        was_finished = gather(finished)
         new = {"log_probs": tf.gather(tf.reshape(candidates, [batch, -1]), best, batch_dims=1),
-               "finished": tf.logical_or(was_finished, tf.equal(new_tokens, EOS_ID)),
-               "lengths": tf.where(was_finished, gather(lengths), t + 1),
+               "finished": tf.logical_or(gather(finished), tf.equal(new_tokens, EOS_ID)),
+               "lengths": tf.where(gather(stopped), gather(lengths), t + 1),
                "sequences": tf.concat([gather(beams["sequences"]), new_tokens[:, :, None]], 2)}
         if beta:
             new["coverage"] = gather(coverage)
         if return_attention:
             new["attention"] = tf.concat([gather(beams["attention"]), gather(weights)[:, :, None]],
                                          axis=2)
-        new["settled"] = settled(new)
-        flat_parents = tf.reshape(parents + tf.range(batch)[:, None] * beam_size, [-1])
-        state = tf.nest.map_structure(lambda s: tf.gather(s, flat_parents), state)
-        return t + 1, tf.reshape(new_tokens, [-1]), state, new
+        new["settled"] = tf.logical_or(beams["settled"], settled(new))
+        # The next step's rows: the chosen parents' states, for the sentences still searching.
+        still = tf.cast(tf.where(~tf.gather(new["settled"], alive))[:, 0], tf.int32)
+        local_parents = tf.gather(tf.gather(parents, alive), still)  # (still alive, beam)
+        state_rows = tf.reshape(local_parents + still[:, None] * beam_size, [-1])
+        state = tf.nest.map_structure(lambda s: tf.gather(s, state_rows), state)
+        context = tf.nest.map_structure(lambda s: tf.gather(s, rows(still)), context)
+        alive = tf.gather(alive, still)
+        tokens = tf.reshape(tf.gather(new_tokens, alive), [-1])
+        return t + 1, alive, tokens, state, context, new
 
-    loop_vars = (tf.constant(0), tokens, state, beams)
+    loop_vars = (tf.constant(0), alive, tokens, state, context, beams)
     # Any batch size (a traced call may know it, the loop body does not).
     invariants = tf.nest.map_structure(
         lambda v: tf.TensorShape([None] + v.shape[1:] if v.shape.rank else []), loop_vars)
-    invariants[3]["sequences"] = tf.TensorShape([None, beam_size, None])
+    invariants[5]["sequences"] = tf.TensorShape([None, beam_size, None])
     if return_attention:
-        invariants[3]["attention"] = tf.TensorShape([None, beam_size, None, None])
-    _, _, _, beams = tf.while_loop(not_done, step, loop_vars, shape_invariants=invariants)
+        invariants[5]["attention"] = tf.TensorShape([None, beam_size, None, None])
+    *_, beams = tf.while_loop(not_done, step, loop_vars, shape_invariants=invariants)
 
     # The search stops once every sentence is settled: its live hypotheses (no EOS) are out.
     final = tf.where(beams["finished"], ranking(beams, beams["lengths"]), float("-inf"))

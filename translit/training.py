@@ -232,7 +232,7 @@ class Trainer:
         return loss, [tf.convert_to_tensor(g) for g in gradients]
 
     def _make_train_step(self, element_spec):
-        @tf.function(input_signature=[element_spec])
+        @tf.function(input_signature=[element_spec], autograph=False)  # as Translator.translate
         def train_step(batch):
             loss, norm, counts = self.strategy.run(self._replica_step, args=batch)
             self.step.assign_add(1)
