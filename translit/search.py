@@ -58,6 +58,10 @@ def beam_search(model, source_ids, beam_size=5, alpha=0.6, beta=0.0, max_length_
                 max_length_offset=10, n_best=1, return_attention=False):
     """Finds the best target sequences for a batch of sources.
 
+    A sentence's search ends once it is settled: no live hypothesis (without EOS) can still rank
+    among its n-best, by an upper bound on its final ranking; its rows then leave the decoder.
+    The result is the one of a search that runs every hypothesis to EOS, in fewer steps.
+
     Args:
       model: a :class:`translit.models.Seq2Seq` or an ensemble: ``has_attention``,
         ``encode(source_ids) -> (context, state)`` and
@@ -70,10 +74,6 @@ def beam_search(model, source_ids, beam_size=5, alpha=0.6, beta=0.0, max_length_
         ``ceil(ratio * source_length) + offset`` tokens.
       n_best: hypotheses returned per sentence (<= beam_size), best first.
       return_attention: also return each hypothesis's attention weights.
-    The search ends when every sentence is settled: no live hypothesis (without EOS) can still
-    rank among its n-best, by an upper bound on its final ranking. The result is the one of a
-    search that runs every hypothesis to EOS, in fewer steps.
-
     Returns:
       ids (batch, n_best, time) int32 without BOS, EOS and what follows replaced by padding;
       lengths (batch, n_best) int32, tokens before EOS; scores (batch, n_best) float32,
