@@ -104,10 +104,6 @@ def _beam_search(model, source_ids, beam_size, alpha, beta, max_length_ratio, ma
     max_lengths += max_length_offset + 1  # (batch,), EOS included
     limit = tf.reduce_max(max_lengths)
 
-    def ranking(beams, lengths):  # (batch, beam): what orders hypotheses
-        score = beams["log_probs"] / length_penalty(lengths, alpha)
-        return score + beta * coverage_penalty(beams["coverage"], source_mask) if beta else score
-
     def settled(beams):
         """(batch,) bool: no live hypothesis can still enter the sentence's n-best.
 
@@ -116,8 +112,8 @@ def _beam_search(model, source_ids, beam_size, alpha, beta, max_length_ratio, ma
         possible length, which bounds its final ranking from above.
         """
         finished = beams["finished"]
-        nth_best = tf.math.top_k(tf.where(finished, ranking(beams, beams["lengths"]),
-                                          float("-inf")), k=n_best).values[:, -1]
+        nth_best = tf.math.top_k(tf.where(finished, beams["ranking"], float("-inf")),
+                                 k=n_best).values[:, -1]
         largest_penalty = tf.maximum(length_penalty(beams["lengths"] + 1, alpha),
                                      length_penalty(max_lengths, alpha)[:, None])
         live_bound = tf.where(finished, float("-inf"), beams["log_probs"] / largest_penalty)
@@ -128,6 +124,7 @@ def _beam_search(model, source_ids, beam_size, alpha, beta, max_length_ratio, ma
     first_beam_only = tf.concat([[0.0], tf.fill([beam_size - 1], float("-inf"))], axis=0)
     beams = {  # per hypothesis, (batch, beam, ...)
         "log_probs": tf.tile(first_beam_only[tf.newaxis], [batch, 1]),
+        "ranking": tf.tile(first_beam_only[tf.newaxis], [batch, 1]),  # what orders hypotheses
         "finished": tf.zeros([batch, beam_size], tf.bool),
         "lengths": tf.zeros([batch, beam_size], tf.int32),
         "sequences": tf.zeros([batch, beam_size, 0], tf.int32),
@@ -184,7 +181,7 @@ def _beam_search(model, source_ids, beam_size, alpha, beta, max_length_ratio, ma
         if beta:
             coverage = beams["coverage"] + weights
             candidate_ranking += beta * coverage_penalty(coverage, source_mask)[:, :, None]
-        _, best = tf.math.top_k(tf.reshape(candidate_ranking, [batch, -1]), k=beam_size)
+        ranking, best = tf.math.top_k(tf.reshape(candidate_ranking, [batch, -1]), k=beam_size)
         parents = best // k
         new_tokens = tf.gather(tf.reshape(top_tokens, [batch, -1]), best, batch_dims=1)
 
@@ -192,6 +189,7 @@ def _beam_search(model, source_ids, beam_size, alpha, beta, max_length_ratio, ma
             return tf.gather(values, parents, batch_dims=1)
 
         new = {"log_probs": tf.gather(tf.reshape(candidates, [batch, -1]), best, batch_dims=1),
+               "ranking": ranking,
                "finished": tf.logical_or(gather(finished), tf.equal(new_tokens, EOS_ID)),
                "lengths": tf.where(gather(stopped), gather(lengths), t + 1),
                "sequences": tf.concat([gather(beams["sequences"]), new_tokens[:, :, None]], 2)}
@@ -221,7 +219,7 @@ def _beam_search(model, source_ids, beam_size, alpha, beta, max_length_ratio, ma
     *_, beams = tf.while_loop(not_done, step, loop_vars, shape_invariants=invariants)
 
     # The search stops once every sentence is settled: its live hypotheses (no EOS) are out.
-    final = tf.where(beams["finished"], ranking(beams, beams["lengths"]), float("-inf"))
+    final = tf.where(beams["finished"], beams["ranking"], float("-inf"))
     _, order = tf.math.top_k(final, k=n_best)  # (batch, n_best)
     best = {name: tf.gather(beams[name], order, batch_dims=1)
             for name in ("sequences", "lengths", "log_probs", "attention") if name in beams}
