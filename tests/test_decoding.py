@@ -99,7 +99,7 @@ def test_averaging_identical_checkpoints_is_the_identity(trained_run, tmp_path):
     for a, b in zip(model.weights, averaged.weights):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7)
     result = _invoke("average", run_dir, "--last", 4)
-    assert result.exit_code == 1 and "fewer than --last 4" in result.output
+    assert result.exit_code == 1 and "fewer than the 4 to average" in result.output
 
 
 def test_accuracy_and_character_error_rate():

@@ -69,6 +69,8 @@ def test_export_loads_without_translit_and_matches_translate(run_fixture, texts,
     assert loaded["translations"] == [t.decode() for t in expected["translations"].numpy()]
     assert loaded["scores"] == pytest.approx(expected["scores"].numpy().tolist(), abs=1e-4)
     assert loaded["empty"] == [0]
+    blank = texts.index("")  # a blank line stays blank, as with `translit translate`
+    assert loaded["translations"][blank] == "" and loaded["scores"][blank] == 0.0
     assert all(len(row) == 3 for row in loaded["n_best"])
     assert loaded["n_best"][0][0] == loaded["translations"][0]
     assert loaded["n_best_scores"][0][0] == pytest.approx(loaded["scores"][0], abs=1e-4)
@@ -101,7 +103,8 @@ def test_saved_model_cli_lists_the_signatures(trained_run, tmp_path):
                            text=True, timeout=300)
     assert shown.returncode == 0, shown.stderr[-2000:]
     for expected in ("signature_def['serving_default']", "signature_def['n_best']",
-                     "inputs['texts']", "outputs['translations']", "outputs['scores']"):
+                     "inputs['texts']", "outputs['translations']", "outputs['scores']",
+                     "outputs['truncated_pieces']"):
         assert expected in shown.stdout
 
 

@@ -3,6 +3,7 @@ line or the key, and no Python traceback; what should be accepted is accepted.""
 
 import glob
 import os
+import re
 import resource
 import shutil
 import signal
@@ -139,3 +140,98 @@ def test_unwritable_run_directory_is_named(tmp_path):
     result = _train(recipe, blocker / "run")
     assert result.exit_code == 1 and "cannot write the run directory" in result.output
     assert "Traceback" not in result.output
+
+
+# Every character but "\n" at which str.splitlines() also breaks a line.
+SPLITLINES_BREAKS = ["\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+
+
+def test_stdin_and_files_yield_the_same_lines(trained_run, tmp_path):
+    lines = [f"abc{brk}dea" for brk in SPLITLINES_BREAKS] + ["abcd", "", "hhga"]
+    data = "".join(line + "\n" for line in lines).encode("utf-8")
+    path = tmp_path / "in.txt"
+    path.write_bytes(data.replace(b"hhga\n", b"hhga\r\n"))  # a CRLF line too
+    args = ["translate", "-m", trained_run["run_dir"]]
+    from_file = CliRunner().invoke(main, [*args, str(path)])
+    from_stdin = CliRunner().invoke(main, args, input=data)
+    assert from_file.exit_code == 0 and from_stdin.exit_code == 0, from_stdin.output
+    assert from_stdin.stdout == from_file.stdout
+    assert from_stdin.stdout.split("\n")[:-1][-3:] == ["dcba", "", "aghh"]
+    assert len(from_stdin.stdout.split("\n")) == len(lines) + 1
+
+
+def test_inputs_changed_on_the_way_are_reported(trained_run, tmp_path, caplog):
+    lines = ["abcd", "ab\x00cd", "a" * 100_000, "", "   ", "ab\tcd"]
+    result = CliRunner().invoke(main, ["translate", "-m", trained_run["run_dir"],
+                                       write_lines(tmp_path / "in.txt", lines)])
+    assert result.exit_code == 0, result.output
+    outputs = result.stdout.split("\n")[:-1]
+    assert len(outputs) == len(lines) and outputs[3:5] == ["", ""]
+    assert outputs[1] == outputs[5]  # a NUL reads as a space, as a tab does
+    assert "line 2: 1 control characters (U+0000) read as spaces" in caplog.text
+    assert "line 6: 1 control characters (U+0009) read as spaces" in caplog.text
+    limit = 4 * 20  # 4 x data.max_src_tokens
+    assert (f"line 3: too long, its last {100_000 - limit} source pieces were not translated"
+            in caplog.text)
+    assert not re.search(r"line [145]:", caplog.text)
+
+
+def test_tensorflow_start_up_chatter_stays_out_of_the_terminal(trained_run):
+    command = [sys.executable, "-m", "translit.cli", "translate", "-m", trained_run["run_dir"]]
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    quiet = subprocess.run(command, input="abcd\n", capture_output=True, text=True, timeout=300,
+                           env={**env, "PYTHONPATH": REPO})
+    assert quiet.returncode == 0 and quiet.stdout == "dcba\n", quiet.stderr
+    log_line = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (INFO|WARNING) translit")
+    assert all(log_line.match(line) for line in quiet.stderr.splitlines()), quiet.stderr
+    verbose = subprocess.run(command[:3] + ["-v"] + command[3:], input="abcd\n",
+                             capture_output=True, text=True, timeout=300,
+                             env={**env, "PYTHONPATH": REPO})
+    assert verbose.returncode == 0 and "oneDNN" in verbose.stderr  # -v shows it
+
+
+def _keep_only(run_dir, count):
+    """Makes the run's checkpoint state list only its ``count`` newest checkpoints."""
+    import tensorflow as tf
+
+    directory = str(run_dir / "checkpoints")
+    paths = tf.train.get_checkpoint_state(directory).all_model_checkpoint_paths[-count:]
+    tf.compat.v1.train.update_checkpoint_state(directory, paths[-1],
+                                               all_model_checkpoint_paths=paths)
+
+
+def test_average_works_with_its_defaults(trained_run, tmp_path):
+    run_dir = tmp_path / "run"
+    shutil.copytree(trained_run["run_dir"], run_dir)
+    _keep_only(run_dir, 3)  # fewer than the default of 5
+    result = CliRunner().invoke(main, ["average", str(run_dir)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(str(run_dir / "checkpoints" / "average" / "ckpt-800"))
+    _keep_only(run_dir, 1)
+    result = CliRunner().invoke(main, ["average", str(run_dir)])
+    assert result.exit_code == 1
+    assert "keeps 1 checkpoints, fewer than the 2 to average" in result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-m", "RUN", "--src", "SRC", "-r", "SRC"], "--ref has no use with --model; remove it"),
+    (["-m", "RUN", "--src", "SRC", "--metrics", "ter"], "--metrics has no use with --model"),
+    (["-r", "SRC", "--src", "SRC"], "--src has no use without --model; remove it"),
+    (["-r", "SRC", "--checkpoint", "best"], "--checkpoint has no use without --model"),
+])
+def test_score_rejects_options_it_would_ignore(trained_run, tmp_path, args, message):
+    source = write_lines(tmp_path / "src.txt", ["abcd"])
+    hypotheses = write_lines(tmp_path / "hyp.txt", ["dcba"])
+    args = [trained_run["run_dir"] if a == "RUN" else source if a == "SRC" else a for a in args]
+    result = CliRunner().invoke(main, ["score", hypotheses, *args])
+    assert result.exit_code == 1 and message in result.output, result.output
+
+
+@pytest.mark.parametrize("with_model", [False, True])
+def test_score_line_count_message_names_both_files(trained_run, tmp_path, with_model):
+    other = write_lines(tmp_path / "other.txt", ["abcd", "ab"])
+    hypotheses = write_lines(tmp_path / "hyp.txt", ["dcba"])
+    args = ["-m", trained_run["run_dir"], "--src", other] if with_model else ["-r", other]
+    result = CliRunner().invoke(main, ["score", hypotheses, *args])
+    assert result.exit_code == 1
+    assert f"Line counts differ: {hypotheses} has 1 lines, {other} has 2" in result.output

@@ -34,6 +34,7 @@ def test_killed_training_resumes_from_the_last_checkpoint(tmp_path):
     second = subprocess.run(_train_command(recipe, run_dir), env=env, capture_output=True,
                             text=True, timeout=600)
     assert second.returncode == 0, second.stderr[-3000:]
+    assert "taking over the lock of process" in second.stderr  # the killed one never released it
     resumed = re.search(r"resumed from .*ckpt-(\d+) at step (\d+)", second.stderr)
     assert resumed and resumed.group(1) == resumed.group(2) and int(resumed.group(1)) >= 40
     assert json.loads(second.stdout.strip().splitlines()[-1])["last_step"] == 300

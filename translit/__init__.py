@@ -1,3 +1,12 @@
-"""translit: recurrent encoder-decoder translation and transliteration on Keras 3 and TensorFlow."""
+"""translit: recurrent encoder-decoder translation and transliteration on Keras 3 and TensorFlow.
+
+Python API: ``translit.load(path)`` returns a model whose ``translate(texts, beam=..., n_best=...)``
+translates (see :mod:`translit.api`); mistakes a caller can fix raise :class:`UserError`.
+TensorFlow is imported by ``load``, not with the package.
+"""
+
+from translit.api import Hypothesis, LoadedModel, load
+from translit.errors import UserError
 
 __version__ = "0.1.0"
+__all__ = ["Hypothesis", "LoadedModel", "UserError", "load"]

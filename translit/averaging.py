@@ -4,6 +4,7 @@ one of them (the last N checkpoints of one run, as in Vaswani et al. 2017)."""
 from __future__ import annotations
 
 import os
+from typing import Optional
 
 import numpy as np
 import tensorflow as tf
@@ -13,9 +14,14 @@ from translit.models import trackable_weights
 from translit.run_dir import RunDir
 from translit.translator import load_model
 
+DEFAULT_LAST = 5
 
-def average_checkpoints(run_dir: str, last: int) -> str:
+
+def average_checkpoints(run_dir: str, last: Optional[int] = None) -> str:
     """Averages the model weights of the run's ``last`` newest kept checkpoints.
+
+    Args:
+      last: how many; None: up to :data:`DEFAULT_LAST`, as many as the run keeps (at least 2).
 
     Returns: the averaged checkpoint's path, ``RUN/checkpoints/average/ckpt-STEP`` (STEP of
     the newest one), which ``--checkpoint average`` selects.
@@ -23,10 +29,13 @@ def average_checkpoints(run_dir: str, last: int) -> str:
     run = RunDir(run_dir)
     recipe = run.load_recipe()
     state = tf.train.get_checkpoint_state(run.checkpoint_dir)
-    paths = list(state.all_model_checkpoint_paths)[-last:] if state else []
-    if len(paths) < last:
-        raise UserError(f"{run_dir} keeps {len(paths)} checkpoints, fewer than --last {last}; "
-                        "average fewer or keep more (train.keep_checkpoints)")
+    kept = list(state.all_model_checkpoint_paths) if state else []
+    wanted = last or min(max(len(kept), 2), DEFAULT_LAST)
+    if len(kept) < wanted:
+        raise UserError(f"{run_dir} keeps {len(kept)} checkpoints, fewer than the {wanted} to "
+                        "average; pass a smaller --last, keep more (train.keep_checkpoints) or "
+                        "train longer")
+    paths = kept[-wanted:]
     model, _ = load_model(run, recipe, paths[-1])
     checkpoint = tf.train.Checkpoint(model=trackable_weights(model))
     total = [np.zeros(w.shape, np.float64) for w in model.weights]

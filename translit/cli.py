@@ -6,13 +6,13 @@ import functools
 import json
 import logging
 import os
+import signal
 import sys
+import warnings
 
 import click
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
-
-from translit.errors import UserError  # noqa: E402
+from translit.errors import TrainingInterrupted, UserError
 
 
 def _user_errors(command):
@@ -23,17 +23,43 @@ def _user_errors(command):
         try:
             return command(*args, **kwargs)
         except UserError as e:
-            raise click.ClickException(str(e)) from None
+            error = click.ClickException(str(e))
+            error.exit_code = e.exit_code
+            raise error from None
         except BrokenPipeError:  # `translit translate f | head`: stop quietly
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(0)
     return wrapper
 
 
+def _start_tensorflow() -> None:
+    """Imports TensorFlow; without ``-v``, with file descriptor 2 sent to /dev/null meanwhile:
+    the lines its C++ libraries print while loading ignore TF_CPP_MIN_LOG_LEVEL (which hides
+    the later ones, "failed call to cuInit" among them). Devices are not initialized here: a
+    multi-worker strategy must configure them first."""
+    if "tensorflow" in sys.modules or click.get_current_context().find_root().params["verbose"]:
+        return
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow  # noqa: F401
+        import tensorflow_text  # noqa: F401  its ops' loading lines too
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 @click.group()
-@click.option("-v", "--verbose", is_flag=True, help="Log debugging details.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Log debugging details, TensorFlow's start-up messages included.")
 def main(verbose):
     """translit: recurrent encoder-decoder translation and transliteration."""
+    # TensorFlow's C++ log and Python warnings (Keras's, TensorFlow's) only with -v; errors that
+    # matter reach the user as exceptions. Set before TensorFlow is imported.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0" if verbose else "3")
+    if not verbose:
+        warnings.simplefilter("ignore")
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("absl").setLevel(logging.WARNING)  # checkpoint-saving chatter
@@ -52,6 +78,7 @@ def main(verbose):
 @_user_errors
 def train(recipe, run_dir, overrides, strategy):
     """Train (or resume) the model of RECIPE; print the final dev (and test) scores."""
+    _start_tensorflow()
     from translit.distribute import make_strategy
     from translit.recipe import load_recipe
     from translit.run_dir import RUNS_ROOT
@@ -59,7 +86,12 @@ def train(recipe, run_dir, overrides, strategy):
 
     loaded = load_recipe(recipe, overrides)
     run_dir = run_dir or os.path.join(RUNS_ROOT, loaded.name)
-    record = run_training(loaded, run_dir, make_strategy(strategy))
+    try:
+        record = run_training(loaded, run_dir, make_strategy(strategy))
+    except KeyboardInterrupt:  # before the training loop, or a second Ctrl-C
+        raise TrainingInterrupted(f"interrupted; run the same `translit train` command to resume "
+                                  f"{run_dir} from its last checkpoint, if it has one",
+                                  signal.SIGINT) from None
     click.echo(json.dumps({"run_dir": run_dir, **record}))
 
 
@@ -87,50 +119,30 @@ CHECKPOINT_HELP = ("Checkpoint: best (by the dev metric), latest, average (see `
 @_user_errors
 def translate(file, model_paths, output, beam, n_best, checkpoint, batch_size, attention_plot):
     """Translate FILE (or stdin), one sentence per line, keeping the line order."""
+    _start_tensorflow()
+    from translit.api import load
     from translit.corpus import read_lines
-    from translit.export import is_saved_model, load_exported
     from translit.run_dir import latest_run
-    from translit.translator import load_translator, translate_lines
 
-    lines = list(read_lines(file)) if file and file != "-" else _stdin_lines()
-    model_paths = model_paths or [latest_run()]
-    signature = "n_best" if n_best else "serving_default"
-    if any(is_saved_model(path) for path in model_paths):
-        if len(model_paths) > 1:
-            raise UserError("--model: ensembles combine run directories, not exports")
-        if attention_plot:
-            raise UserError("--attention-plot needs a run directory, not an export")
-        if beam is not None:
-            raise UserError(f"--beam: {model_paths[0]} is an export, whose beam size was fixed "
-                            "by `translit export --beam N`")
-        if checkpoint is not None:
-            raise UserError(f"--checkpoint: {model_paths[0]} is an export, whose weights were "
-                            "fixed by `translit export --checkpoint`")
-        translate_fn, default_batch = load_exported(model_paths[0], signature), 64
-    else:
-        translator, recipe = load_translator(model_paths, beam, checkpoint)
-        translate_fn = translator.translate_n_best if n_best else translator.translate
-        default_batch = recipe.decode.batch_size
-        if attention_plot:
-            _plot_attention(translator, lines, batch_size or default_batch, attention_plot)
-    outputs = translate_lines(translate_fn, lines, batch_size or default_batch, bool(n_best))
+    lines = list(read_lines(file))
+    model = load(model_paths or [latest_run()], beam=beam, checkpoint=checkpoint)
+    if attention_plot:
+        _plot_attention(model, lines, batch_size, attention_plot)
+    outputs = model.translate(lines, n_best=n_best, batch_size=batch_size)
     if n_best:
-        if outputs and n_best > max(len(hyps) for hyps in outputs):
-            raise UserError(f"--n-best {n_best} exceeds the beam size; pass --beam {n_best} "
-                            "or more")
-        text = "".join(f"{i} ||| {hyp} ||| {score:.4f}\n"
-                       for i, hyps in enumerate(outputs) for hyp, score in hyps[:n_best])
+        text = "".join(f"{i} ||| {hyp.text} ||| {hyp.score:.4f}\n"
+                       for i, hyps in enumerate(outputs) for hyp in hyps)
     else:
         text = "".join(line + "\n" for line in outputs)
     _write(text, output)
 
 
-def _plot_attention(translator, lines, batch_size, directory):
+def _plot_attention(model, lines, batch_size, directory):
     from translit.plots import plot_attention
 
     os.makedirs(directory, exist_ok=True)
     width = len(str(len(lines)))
-    for index, weights, source, target in translator.attention_maps(lines, batch_size):
+    for index, weights, source, target in model.attention_maps(lines, batch_size):
         plot_attention(weights, source, target,
                        os.path.join(directory, f"{index + 1:0{width}d}.png"))
 
@@ -142,23 +154,26 @@ def _plot_attention(translator, lines, batch_size, directory):
 @_user_errors
 def plot(run_dir, output):
     """Plot RUN_DIR's training loss, dev loss and dev scores against the step into a PNG."""
-    from translit.plots import plot_curves, read_metrics
+    _start_tensorflow()
+    from translit.plots import plot_curves
     from translit.run_dir import RunDir
 
     run = RunDir(run_dir)
     run.load_recipe()  # a clear error for a directory that is not a run
     output = output or os.path.join(run_dir, "curves.png")
-    click.echo(plot_curves(read_metrics(run.metrics_path), output, os.path.basename(run_dir)))
+    click.echo(plot_curves(run.read_metrics(), output, os.path.basename(run_dir)))
 
 
 @main.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
-@click.option("--last", default=5, show_default=True, type=click.IntRange(min=1),
-              help="How many of the newest kept checkpoints to average.")
+@click.option("--last", type=click.IntRange(min=2),
+              help="How many of the newest kept checkpoints to average (default: up to 5, "
+                   "as many as the run keeps).")
 @_user_errors
 def average(run_dir, last):
     """Average the weights of RUN_DIR's last checkpoints into RUN_DIR/checkpoints/average;
     translate or export them with --checkpoint average."""
+    _start_tensorflow()
     from translit.averaging import average_checkpoints
 
     click.echo(average_checkpoints(run_dir, last))
@@ -182,20 +197,12 @@ def _write(text: str, output) -> None:
 @_user_errors
 def export(out_dir, run_dir, beam, checkpoint):
     """Export a run as a SavedModel to OUT_DIR: sentences in, translations and scores out."""
+    _start_tensorflow()
     from translit.export import export as write_export
     from translit.run_dir import latest_run
 
     write_export(run_dir or latest_run(), out_dir, beam, checkpoint)
     click.echo(out_dir)
-
-
-def _stdin_lines():
-    data = sys.stdin.buffer.read()
-    try:
-        return data.decode("utf-8-sig").splitlines()
-    except UnicodeDecodeError as e:
-        line = data[:e.start].count(b"\n") + 1
-        raise UserError(f"<stdin>:{line}: not valid UTF-8") from None
 
 
 @main.command()
@@ -215,26 +222,45 @@ def _stdin_lines():
 def score(hypotheses, ref, metrics, as_json, run_dir, src, checkpoint, batch_size):
     """Score HYPOTHESES (or stdin): metrics against --ref (sacreBLEU, accuracy, CER), or with
     --model and --src, their log-probability under a trained model."""
-    from translit.corpus import read_lines
+    from translit.corpus import STDIN, line_counts_differ, read_lines
 
-    hyps = list(read_lines(hypotheses)) if hypotheses and hypotheses != "-" else _stdin_lines()
+    _reject_unused_options(("ref", "metrics") if run_dir else ("src", "checkpoint", "batch_size"),
+                           "with --model" if run_dir else "without --model")
+    hyps = list(read_lines(hypotheses))
+    other = src if run_dir else ref
+    if other is None:
+        raise UserError("score --model needs --src SOURCE_FILE, the sentences that HYPOTHESES "
+                        "translate" if run_dir else
+                        "score needs --ref REFERENCE_FILE (or --model RUN_DIR --src SOURCE_FILE)")
+    lines = list(read_lines(other))
+    if len(lines) != len(hyps):
+        name = "<stdin>" if hypotheses in (None, STDIN) else hypotheses
+        raise line_counts_differ(name, len(hyps), other, len(lines))
     if run_dir:
-        if src is None:
-            raise UserError("score --model needs --src SOURCE_FILE, the sentences that "
-                            "HYPOTHESES translate")
-        _score_with_model(run_dir, checkpoint, list(read_lines(src)), hyps, batch_size, as_json)
+        _start_tensorflow()
+        _score_with_model(run_dir, checkpoint, lines, hyps, batch_size, as_json)
         return
-    if ref is None:
-        raise UserError("score needs --ref REFERENCE_FILE (or --model RUN_DIR --src SOURCE_FILE)")
     from translit.scoring import score as compute
 
-    results = compute(hyps, list(read_lines(ref)), [m.strip() for m in metrics.split(",")])
+    metric_names = [m.strip() for m in metrics.split(",")]
+    if "cer" in metric_names:
+        _start_tensorflow()
+    results = compute(hyps, lines, metric_names)
     if as_json:
         click.echo(json.dumps({name: {k: r[k] for k in ("score", "signature")}
                                for name, r in results.items()}, indent=1))
     else:
         for result in results.values():
             click.echo(result["text"])
+
+
+def _reject_unused_options(names, when: str) -> None:
+    """A UserError for an option given on the command line that this use of it would ignore."""
+    context = click.get_current_context()
+    for param in context.command.params:
+        given = context.get_parameter_source(param.name) == click.core.ParameterSource.COMMANDLINE
+        if param.name in names and given:
+            raise UserError(f"{max(param.opts, key=len)} has no use {when}; remove it")
 
 
 def _score_with_model(run_dir, checkpoint, sources, targets, batch_size, as_json):
@@ -260,6 +286,49 @@ def _score_with_model(run_dir, checkpoint, sources, targets, batch_size, as_json
     else:
         _write("".join(f"{p:.4f}\t{n}\n" for p, n in results), None)
         click.echo(" ".join(f"{k}={v}" for k, v in summary.items()), err=True)
+
+
+@main.command()
+@click.option("-m", "--model", "model_paths", multiple=True,
+              help="Run directory or exported SavedModel (default: the latest run under ./runs). "
+                   "Repeat with run directories to serve their ensemble.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; other than loopback needs --api-key-file or "
+                   "--insecure.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--beam", type=click.IntRange(min=1), help="Beam size (run directories).")
+@click.option("--checkpoint", help=CHECKPOINT_HELP)
+@click.option("--name", help="The model's name in /v1/models/NAME (default: the folder name).")
+@click.option("--max-batch-size", default=64, show_default=True, type=click.IntRange(min=1),
+              help="Sentences per model call at most.")
+@click.option("--max-delay-ms", default=5.0, show_default=True, type=click.FloatRange(min=0),
+              help="How long a request waits for others to share its model call.")
+@click.option("--max-queue", default=1024, show_default=True, type=click.IntRange(min=1),
+              help="Sentences waiting at most; more are answered 503 with Retry-After.")
+@click.option("--max-body-bytes", default=1 << 20, show_default=True,
+              type=click.IntRange(min=1), help="Request body size limit (413 above).")
+@click.option("--max-texts", default=256, show_default=True, type=click.IntRange(min=1),
+              help="Texts per request at most (413 above).")
+@click.option("--max-chars", default=2000, show_default=True, type=click.IntRange(min=1),
+              help="Characters per text at most (413 above).")
+@click.option("--api-key-file", type=click.Path(dir_okay=False),
+              help="File holding the key that /v1/* and /metrics require as "
+                   "'Authorization: Bearer KEY'.")
+@click.option("--insecure", is_flag=True,
+              help="Allow a non-loopback --host without an API key.")
+@_user_errors
+def serve(model_paths, host, port, beam, checkpoint, name, max_batch_size, max_delay_ms,
+          max_queue, max_body_bytes, max_texts, max_chars, api_key_file, insecure):
+    """Serve a model over HTTP: a JSON API, TensorFlow Serving's REST predict format, metrics,
+    and a page to try it at /. Stops on Ctrl-C or SIGTERM after answering what it accepted."""
+    _start_tensorflow()
+    from translit.run_dir import latest_run
+    from translit.serve import Limits, serve as run_service
+
+    run_service(model_paths or [latest_run()], host, port, beam=beam, checkpoint=checkpoint,
+                name=name, api_key_file=api_key_file, insecure=insecure,
+                max_batch_size=max_batch_size, max_delay_ms=max_delay_ms, max_queue=max_queue,
+                limits=Limits(max_body_bytes, max_texts, max_chars))
 
 
 @main.group()

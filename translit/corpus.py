@@ -5,8 +5,9 @@ from __future__ import annotations
 import gzip
 import itertools
 import logging
+import sys
 from dataclasses import dataclass
-from typing import Iterator, List, Optional
+from typing import BinaryIO, Iterator, List, Optional
 
 from translit.errors import UserError
 
@@ -25,30 +26,44 @@ class ParallelCorpus:
         return len(self.sources)
 
 
-def read_lines(path: str) -> Iterator[str]:
-    """Yields the lines of a UTF-8 text file (``.gz`` is decompressed).
+STDIN = "-"
 
-    A UTF-8 byte order mark and CRLF line ends are accepted and removed.
+
+def read_lines(path: Optional[str]) -> Iterator[str]:
+    """Yields the lines of a UTF-8 text file (``.gz`` is decompressed), or of stdin for None or
+    ``-``.
+
+    Lines end at ``\n`` only (CRLF accepted), in files and on stdin alike: U+2028, form feed
+    and the other breaks of ``str.splitlines`` stay inside their line. A UTF-8 byte order mark
+    is removed.
 
     Raises:
       UserError: the file is missing or a line is not valid UTF-8 (names file and line).
     """
+    if path is None or path == STDIN:
+        yield from _decode_lines(sys.stdin.buffer, "<stdin>")
+        return
     opener = gzip.open if path.endswith(".gz") else open
     try:
         with opener(path, "rb") as f:
-            for number, raw in enumerate(f, start=1):
-                if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                    raw = raw[3:]
-                try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError as e:
-                    raise UserError(f"{path}:{number}: not valid UTF-8 (byte {e.start + 1} of the "
-                                    "line); convert the file to UTF-8, e.g. with iconv") from None
-                yield line.rstrip("\n").rstrip("\r")
+            yield from _decode_lines(f, path)
     except FileNotFoundError:
         raise UserError(f"Corpus file not found: {path}") from None
     except (OSError, EOFError) as e:
         raise UserError(f"{path}: cannot be read: {e}") from None
+
+
+def _decode_lines(stream: BinaryIO, name: str) -> Iterator[str]:
+    """Yields the lines of a binary stream, decoded from UTF-8, without their line ends."""
+    for number, raw in enumerate(stream, start=1):
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise UserError(f"{name}:{number}: not valid UTF-8 (byte {e.start + 1} of the "
+                            "line); convert the file to UTF-8, e.g. with iconv") from None
+        yield line.rstrip("\n").rstrip("\r")
 
 
 def read_parallel(src: Optional[str] = None, tgt: Optional[str] = None,
@@ -92,8 +107,13 @@ def _zip_files(src: str, tgt: str) -> Iterator[tuple]:
         if source is not None and target is not None:
             yield source, target
     if counts[0] != counts[1]:
-        raise UserError(f"Line counts differ: {src} has {counts[0]} lines, {tgt} has "
-                        f"{counts[1]}; the files must be aligned line by line")
+        raise line_counts_differ(src, counts[0], tgt, counts[1])
+
+
+def line_counts_differ(first: str, first_count: int, second: str, second_count: int) -> UserError:
+    """The error for two files that should have one line per line of the other."""
+    return UserError(f"Line counts differ: {first} has {first_count} lines, {second} has "
+                     f"{second_count}; the files must be aligned line by line")
 
 
 def _read_tsv(path: str) -> Iterator[tuple]:

@@ -6,8 +6,7 @@ import collections
 import itertools
 from typing import Dict, List
 
-from translit.corpus import read_lines
-from translit.errors import UserError
+from translit.corpus import line_counts_differ, read_lines
 
 EXAMPLES = 5  # line numbers listed per finding
 
@@ -26,8 +25,7 @@ def check_parallel(src: str, tgt: str, max_ratio: float = 3.0) -> Dict:
     """
     sources, targets = list(read_lines(src)), list(read_lines(tgt))
     if len(sources) != len(targets):
-        raise UserError(f"Line counts differ: {src} has {len(sources)} lines, {tgt} has "
-                        f"{len(targets)}; the files must be aligned line by line")
+        raise line_counts_differ(src, len(sources), tgt, len(targets))
     findings = collections.defaultdict(list)
     seen_pairs, first_target = set(), {}
     for number, (source, target) in enumerate(zip(sources, targets), start=1):

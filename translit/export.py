@@ -10,10 +10,11 @@ the graph; the tokenizer files and the resolved recipe travel along in ``assets/
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 import shutil
-from typing import Optional
+from typing import Callable, Dict, Optional
 
 import tensorflow as tf
 
@@ -58,9 +59,13 @@ def is_saved_model(path: str) -> bool:
     return os.path.isfile(os.path.join(path, "saved_model.pb"))
 
 
-def load_exported(path: str, signature_name: str = "serving_default"):
-    """Loads an export's signature as a callable: (batch,) tf.string -> dict."""
+def load_exported(path: str) -> Dict[str, Callable]:
+    """Loads an export's signatures as callables: name -> ((batch,) tf.string -> dict)."""
     import tensorflow_text  # noqa: F401  registers the tokenizer ops
 
-    signature = tf.saved_model.load(path).signatures[signature_name]
-    return lambda texts: signature(**{SIGNATURE_INPUT: texts})
+    signatures = tf.saved_model.load(path).signatures
+    return {name: functools.partial(_call, signature) for name, signature in signatures.items()}
+
+
+def _call(signature, texts):
+    return signature(**{SIGNATURE_INPUT: texts})

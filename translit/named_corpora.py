@@ -217,7 +217,8 @@ def _derive(file: CorpusFile, source: str, target: str) -> str:
             with tarfile.open(source) as archive:
                 member = archive.extractfile(_find_member(archive, file.member, source))
                 with open(target, "w", encoding="utf-8") as out:
-                    for line in member.read().decode("utf-8").splitlines():
+                    for raw in member:  # lines end at "\n" only, as everywhere
+                        line = raw.decode("utf-8").rstrip("\n").rstrip("\r")
                         out.write(line.split("\t")[file.column] + "\n")
         elif source.endswith(".gz"):
             with gzip.open(source, "rb") as f, open(target, "wb") as out:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import warnings
-from typing import Dict, List, Sequence
+from typing import Dict, Sequence
 
 import matplotlib
 
@@ -25,20 +23,6 @@ plt.rcParams["font.family"] = ["DejaVu Sans", "Noto Sans", "Noto Sans Devanagari
                                "Lohit Devanagari", "Noto Sans Arabic", "Noto Sans CJK JP",
                                "FreeSans"]
 logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # absent families
-
-
-def read_metrics(path: str) -> List[Dict]:
-    """The records of a run's metrics.jsonl (a torn last line, from a crash, is skipped)."""
-    if not os.path.isfile(path):
-        raise UserError(f"{path} not found; is this a run directory that has trained?")
-    records = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-    return records
 
 
 def plot_curves(records: Sequence[Dict], output: str, title: str = "") -> str:

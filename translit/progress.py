@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
 import sys
 import time
 from typing import Optional
+
+
+def timestamp() -> str:
+    """The local time with its offset, to the second: ``2026-11-28T09:12:45+00:00``."""
+    return datetime.datetime.now().astimezone().isoformat(timespec="seconds")
 
 
 class Meter:
@@ -66,7 +72,9 @@ class Progress:
             return record
         if record["type"] == "train":
             self.latest = f"loss {record['loss']:.4f} {record['target_tokens_per_s']:,.0f} tok/s"
-        text = "  ".join(_format(key, value) for key, value in record.items())
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        text = "  ".join([stamp] + [_format(key, value) for key, value in record.items()
+                                    if key != "time"])
         self.stream.write(("\r\033[K" if self.tty else "") + text + "\n")
         self.stream.flush()
         return record

@@ -11,6 +11,7 @@ import collections
 import io
 import json
 import os
+import re
 import unicodedata
 from typing import Iterable, List, Optional, Sequence, Tuple
 
@@ -23,6 +24,9 @@ from translit.recipe import TokenizerConfig
 
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
 SPECIALS = ("<pad>", "<unk>", "<s>", "</s>")
+# C0 and C1 control characters (NUL, tab, form feed, DEL, ...): each becomes a space before
+# normalization, in training and translation alike (same pattern for Python's re and RE2).
+CONTROL_CHARACTERS = r"[\x00-\x1f\x7f-\x9f]"
 
 
 class Tokenizer(tf.Module):
@@ -34,6 +38,9 @@ class Tokenizer(tf.Module):
         self.vocab_size = 0
 
     def normalize(self, texts: tf.Tensor) -> tf.Tensor:
+        """(batch,) strings -> (batch,) strings: control characters as spaces, then Unicode
+        normalization."""
+        texts = tf.strings.regex_replace(texts, CONTROL_CHARACTERS, " ")
         if self.normalization == "none":
             return texts
         return tf_text.normalize_utf8(texts, self.normalization)
@@ -130,7 +137,8 @@ class CharTokenizer(Tokenizer):
 
 def normalize_text(texts: Iterable[str], form: str) -> List[str]:
     """Python-side normalization matching :meth:`Tokenizer.normalize` (for training)."""
-    return list(texts) if form == "none" else [unicodedata.normalize(form, t) for t in texts]
+    texts = [re.sub(CONTROL_CHARACTERS, " ", t) for t in texts]
+    return texts if form == "none" else [unicodedata.normalize(form, t) for t in texts]
 
 
 def train_tokenizers(config: TokenizerConfig, sources: Sequence[str], targets: Sequence[str],
@@ -179,7 +187,12 @@ def _load(config: TokenizerConfig, directory: str, stem: str) -> Tokenizer:
 def source_ids(tokenizer: Tokenizer, texts: tf.Tensor,
                max_tokens: Optional[int] = None) -> tf.RaggedTensor:
     """(batch,) strings -> (batch, None) ids: pieces (at most ``max_tokens``), then EOS."""
-    ids = tokenizer.tokenize(texts)[:, :max_tokens]
+    return with_eos(tokenizer.tokenize(texts), max_tokens)
+
+
+def with_eos(ids: tf.RaggedTensor, max_tokens: Optional[int] = None) -> tf.RaggedTensor:
+    """(batch, None) pieces -> (batch, None) ids: pieces (at most ``max_tokens``), then EOS."""
+    ids = ids[:, :max_tokens]
     return tf.concat([ids, tf.fill([ids.nrows(), 1], EOS_ID)], axis=1)
 
 

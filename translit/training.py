@@ -7,14 +7,17 @@ for the default strategy, ``MirroredStrategy`` and ``MultiWorkerMirroredStrategy
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import glob
 import logging
 import math
 import os
+import re
 import shutil
-from typing import Optional
+import signal
+from typing import List, Optional
 
 import keras
 import tensorflow as tf
@@ -24,9 +27,10 @@ from translit import scoring
 from translit.corpus import read_parallel
 from translit.data import batches, encode_corpus
 from translit.distribute import is_chief, num_workers, worker_scratch_dir
-from translit.errors import UserError
+from translit.errors import TrainingInterrupted, UserError
+from translit.interrupts import StopRequests
 from translit.models import build_model, trackable_weights
-from translit.progress import Meter, Progress
+from translit.progress import Meter, Progress, timestamp
 from translit.recipe import Recipe, Split, save_recipe
 from translit.run_dir import RunDir
 from translit.schedules import LearningRate
@@ -138,8 +142,23 @@ class Trainer:
     # -- setup -------------------------------------------------------------------------------
 
     def _prepare_run_dir(self) -> None:
+        """A run with checkpoints resumes only with the same tokenizer and model; a run without
+        any is not a trained run: it starts afresh (keeping its tokenizer while still valid)."""
+        self._reuse_tokenizer = True
         if self.run.exists():
-            _check_same_model(self.run.load_recipe(), self.recipe, self.run.recipe_path)
+            saved = self.run.load_recipe()
+            changes = _changed_settings(saved, self.recipe)
+            if self.run.has_checkpoint():
+                if changes:
+                    raise UserError(f"{self.run.recipe_path} was trained with {changes[0]}; "
+                                    "resume with the same value or train into a new --run-dir")
+            else:
+                self._reuse_tokenizer = (saved.data.train == self.recipe.data.train and not any(
+                    change.startswith("tokenizer.") for change in changes))
+                log.warning("%s has no checkpoint: starting it afresh%s", self.run.path,
+                            f" ({'; '.join(changes)})" if changes else "")
+                if self.chief:
+                    self.run.clear(keep_tokenizer=self._reuse_tokenizer)
         if self.chief:
             try:
                 os.makedirs(self.run.path, exist_ok=True)
@@ -152,7 +171,7 @@ class Trainer:
         data, config = self.recipe.data, self.recipe.tokenizer
         train = _read(data.train)
         log.info("training corpus: %d pairs", len(train))
-        if os.path.isdir(self.run.tokenizer_dir):
+        if self._reuse_tokenizer and os.path.isdir(self.run.tokenizer_dir):
             tokenizers = load_tokenizers(config, self.run.tokenizer_dir)
         else:  # SentencePiece training is deterministic: every worker gets the same model
             log.info("training the %s tokenizer", config.type)
@@ -270,26 +289,36 @@ class Trainer:
 
     def _loop(self, train_step, batches_in, steps_per_epoch: int, meter: Meter,
               progress: Progress) -> None:
-        """Steps, logs, evaluates and saves until :meth:`_done` or early stopping."""
+        """Steps, logs, evaluates and saves until :meth:`_done` or early stopping.
+
+        Raises:
+          TrainingInterrupted: SIGINT or SIGTERM arrived; the step finished and was saved.
+        """
         train = self.recipe.train
-        while not self._done():
-            loss, norm, counts = train_step(next(batches_in))
-            step = int(self.step)
-            self.epoch.assign(step // steps_per_epoch)
-            meter.add(float(loss), counts.numpy().tolist())
-            progress.update(step, int(self.epoch))
-            if step % train.log_every == 0:
-                progress.show(self._log_train(step, meter, float(norm)))
-            stop = False
-            if step % train.eval_every == 0:
-                stop = self._select(progress.show(self.evaluate()))
-                meter.reset()  # evaluation time is not training throughput
-            if step % train.checkpoint_every == 0 or stop:  # after the selection state changed
-                _save(self.manager, step)  # every worker, as MWMS requires
-            if stop:
-                self._log(progress.show({"type": "early_stopping", "step": step,
-                                         "evaluations": int(self.bad_evaluations)}))
-                return
+        with StopRequests(enabled=num_workers(self.strategy) == 1) as stop_requests:
+            while not self._done():
+                loss, norm, counts = train_step(next(batches_in))
+                step = int(self.step)
+                self.epoch.assign(step // steps_per_epoch)
+                meter.add(float(loss), counts.numpy().tolist())
+                progress.update(step, int(self.epoch))
+                if step % train.log_every == 0:
+                    progress.show(self._log_train(step, meter, float(norm)))
+                stop = False
+                if step % train.eval_every == 0:
+                    stop = self._select(progress.show(self.evaluate()))
+                    meter.reset()  # evaluation time is not training throughput
+                if step % train.checkpoint_every == 0 or stop or stop_requests.received:
+                    _save(self.manager, step)  # every worker, as MWMS requires
+                if stop_requests.received:
+                    raise TrainingInterrupted(
+                        f"stopped by {signal.Signals(stop_requests.received).name} at step "
+                        f"{step}; saved {self.manager.latest_checkpoint}: run the same "
+                        "`translit train` command to resume from it", stop_requests.received)
+                if stop:
+                    self._log(progress.show({"type": "early_stopping", "step": step,
+                                             "evaluations": int(self.bad_evaluations)}))
+                    return
 
     def _training_batches(self):
         """An endless shuffled stream of batches, and how many steps make one epoch.
@@ -329,8 +358,9 @@ class Trainer:
         return self._log(record)
 
     def _log(self, record: dict) -> dict:
-        """Appends ``record`` to metrics.jsonl and its numbers to TensorBoard as
-        ``TYPE/KEY`` scalars (the chief only). Returns it."""
+        """Stamps ``record`` with the time, appends it to metrics.jsonl and its numbers to
+        TensorBoard as ``TYPE/KEY`` scalars (the chief only). Returns it."""
+        record.setdefault("time", timestamp())
         if self.chief:
             self.run.log_metrics(record)
             with self._summaries.as_default(step=record["step"]):
@@ -444,18 +474,49 @@ def _read(split: Split):
     return read_parallel(split.src, split.tgt, split.tsv)
 
 
-def _check_same_model(saved: Recipe, new: Recipe, where: str) -> None:
-    """A run directory resumes only with the same tokenizer and model settings."""
+def _changed_settings(saved: Recipe, new: Recipe) -> List[str]:
+    """The tokenizer and model settings that differ, as ``section.key=OLD, the recipe now says
+    NEW``."""
+    changes = []
     for section in ("tokenizer", "model"):
         before = dataclasses.asdict(getattr(saved, section))
         now = dataclasses.asdict(getattr(new, section))
-        for key, value in before.items():
-            if value != now[key]:
-                raise UserError(f"{where} was trained with {section}.{key}={value!r}, the recipe "
-                                f"now says {now[key]!r}; resume with the same value or train "
-                                "into a new --run-dir")
+        changes += [f"{section}.{key}={value!r}, the recipe now says {now[key]!r}"
+                    for key, value in before.items() if value != now[key]]
+    return changes
 
 
 def train(recipe: Recipe, run_dir: str, strategy=None) -> dict:
-    """Trains (or resumes) a run. Returns the final evaluation record."""
-    return Trainer(recipe, run_dir, strategy).train()
+    """Trains (or resumes) a run, holding its run directory's lock (the chief of a multi-worker
+    job; the other workers do not write it). Returns the final evaluation record.
+
+    Raises:
+      UserError: bad input, another training holds the run directory, or out of memory (with
+        the settings to reduce).
+      TrainingInterrupted: SIGINT or SIGTERM stopped it after a checkpoint.
+    """
+    strategy = strategy or tf.distribute.get_strategy()
+    lock = RunDir(run_dir).training_lock() if is_chief(strategy) else contextlib.nullcontext()
+    with lock:
+        trainer = None
+        try:
+            trainer = Trainer(recipe, run_dir, strategy)
+            return trainer.train()
+        except (tf.errors.ResourceExhaustedError, MemoryError) as e:
+            # Keras keeps the variables it failed to create, for later initialization: drop them.
+            keras.backend.clear_session()
+            raise UserError(_out_of_memory(recipe, e, building=trainer is None)) from None
+
+
+def _out_of_memory(recipe: Recipe, error: Exception, building: bool) -> str:
+    """What to reduce when building the model or a training step ran out of memory."""
+    model, text = recipe.model, str(error).strip()
+    detail = re.search(r"OOM when allocating tensor with shape\[[^\]]*\]", text)
+    reason = detail.group(0) if detail else (text.splitlines() or [""])[0]
+    sizes = (f"model.units={model.units}, model.embedding_dim={model.embedding_dim}, "
+             f"model.layers={model.layers}")
+    if building:
+        return (f"out of memory while building the model ({type(error).__name__}: {reason}); "
+                f"it is too large for this machine: reduce {sizes}")
+    return (f"out of memory in a training step ({type(error).__name__}: {reason}); reduce "
+            f"train.batch_tokens={recipe.train.batch_tokens}, or the model: {sizes}")

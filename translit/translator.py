@@ -9,6 +9,7 @@ import dataclasses
 import filecmp
 import logging
 import os
+import re
 from typing import Callable, Iterator, List, Sequence, Tuple
 
 import tensorflow as tf
@@ -18,7 +19,8 @@ from translit.models import Ensemble, build_model, trackable_weights
 from translit.recipe import DecodeConfig, Recipe
 from translit.run_dir import CHECKPOINT_KINDS, RunDir
 from translit.search import beam_search
-from translit.tokenizers import EOS_ID, PAD_ID, Tokenizer, load_tokenizers, source_ids
+from translit.tokenizers import (CONTROL_CHARACTERS, EOS_ID, PAD_ID, Tokenizer, load_tokenizers,
+                                 with_eos)
 
 log = logging.getLogger(__name__)
 
@@ -48,24 +50,30 @@ class Translator(tf.Module):
     # convert but Keras's own code, which took 2 s of a 2.6 s first call.
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string)], autograph=False)
     def translate(self, texts):
-        """(batch,) sentences -> {"translations": (batch,), "scores": (batch,) log-probs}."""
-        translations, scores = self._search(texts, n_best=1)
-        return {"translations": translations[:, 0], "scores": scores[:, 0]}
+        """(batch,) sentences -> {"translations": (batch,), "scores": (batch,) log-probs,
+        "truncated_pieces": (batch,) source pieces cut at the length limit}."""
+        outputs = self._search(texts, n_best=1)
+        return {**outputs, "translations": outputs["translations"][:, 0],
+                "scores": outputs["scores"][:, 0]}
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string)], autograph=False)
     def translate_n_best(self, texts):
-        """(batch,) sentences -> {"translations": (batch, beam) strings, "scores": (batch, beam)},
-        the whole beam, best first."""
-        translations, scores = self._search(texts, n_best=self.decode.beam_size)
-        return {"translations": translations, "scores": scores}
+        """(batch,) sentences -> {"translations": (batch, beam) strings, "scores": (batch, beam),
+        "truncated_pieces": (batch,)}, the whole beam, best first."""
+        return self._search(texts, n_best=self.decode.beam_size)
 
     def _search(self, texts, n_best):
-        ids, lengths, scores = self._beam_search(self._source(texts), n_best=n_best)
+        source, truncated = self._source(texts)
+        ids, lengths, scores = self._beam_search(source, n_best=n_best)
         batch, time = tf.shape(ids)[0], tf.shape(ids)[2]
         flat = tf.RaggedTensor.from_tensor(tf.reshape(ids, [-1, time]),
                                            lengths=tf.reshape(lengths, [-1]))
-        texts = self.target_tokenizer.detokenize(flat)  # (batch * n_best,)
-        return tf.reshape(texts, [batch, n_best]), scores
+        translations = tf.reshape(self.target_tokenizer.detokenize(flat), [batch, n_best])
+        # A blank line translates to a blank line (the model would write a word for it).
+        blank = tf.strings.regex_full_match(self.source_tokenizer.normalize(texts),
+                                            r"[\s\p{Z}]*")[:, None]  # (batch, 1)
+        return {"translations": tf.where(blank, "", translations),
+                "scores": tf.where(blank, 0.0, scores), "truncated_pieces": truncated}
 
     def translate_lines(self, lines: Sequence[str], batch_size: int) -> List[str]:
         return translate_lines(self.translate, lines, batch_size)
@@ -76,9 +84,6 @@ class Translator(tf.Module):
         Yields: (line index, weights (target pieces + EOS, source pieces + EOS) numpy array,
         source pieces, target pieces), pieces as display strings.
         """
-        if not self.model.has_attention:
-            raise UserError("attention plots need a model with attention (model.attention in "
-                            "the recipe)")
         indices = [i for i, line in enumerate(lines) if line.strip()]
         for start in range(0, len(indices), batch_size):
             chunk = indices[start:start + batch_size]
@@ -92,13 +97,16 @@ class Translator(tf.Module):
 
     @tf.function(autograph=False)  # no signature: never traced, hence never saved, by an export
     def _attend(self, texts):
-        source = self._source(texts)
+        source, _ = self._source(texts)
         ids, lengths, _, weights = self._beam_search(source, return_attention=True)
         return source, ids[:, 0], lengths[:, 0], weights[:, 0]
 
     def _source(self, texts):
-        """(batch,) strings -> (batch, src_time) ids with EOS, right-padded."""
-        return source_ids(self.source_tokenizer, texts, self.max_source_tokens).to_tensor()
+        """(batch,) strings -> (batch, src_time) ids with EOS, right-padded, and (batch,) int32
+        how many pieces were cut at ``max_source_tokens``."""
+        pieces = self.source_tokenizer.tokenize(texts)  # (batch, None)
+        truncated = tf.maximum(pieces.row_lengths() - self.max_source_tokens, 0)
+        return with_eos(pieces, self.max_source_tokens).to_tensor(), tf.cast(truncated, tf.int32)
 
     def _beam_search(self, source, **options):
         """:func:`beam_search` with the decoding settings of this translator."""
@@ -114,14 +122,16 @@ def _strings(tensor) -> List[str]:
 
 
 def translate_lines(translate: Callable, lines: Sequence[str], batch_size: int,
-                    n_best: bool = False) -> List:
+                    n_best: bool = False, warn: bool = False) -> List:
     """Translates Python strings in batches of similar length, keeping the input order.
 
     Args:
       translate: (batch,) tf.string -> {"translations", "scores"}, such as
         :meth:`Translator.translate` or an exported SavedModel's ``serving_default``; with
-        ``n_best``, :meth:`Translator.translate_n_best` or the ``n_best`` signature
+        ``n_best``, also :meth:`Translator.translate_n_best` or the ``n_best`` signature
         (outputs of shape (batch, beam)).
+      warn: log a warning for each line whose control characters became spaces or whose
+        source was cut at the length limit.
     Returns:
       One translation per line, or with ``n_best`` a list of (translation, score) per line,
       best first; blank lines give "" (n-best: [("", 0.0)]) without running the model.
@@ -131,11 +141,30 @@ def translate_lines(translate: Callable, lines: Sequence[str], batch_size: int,
     for start in range(0, len(order), batch_size):
         chunk = order[start:start + batch_size]
         output = translate(tf.constant([lines[i] for i in chunk]))
-        for i, texts, scores in zip(chunk, output["translations"].numpy(),
-                                    output["scores"].numpy()):
+        translations, scores = output["translations"].numpy(), output["scores"].numpy()
+        if n_best and translations.ndim == 1:  # the 1-best graph
+            translations, scores = translations[:, None], scores[:, None]
+        for i, texts, scores in zip(chunk, translations, scores):
             results[i] = ([(t.decode("utf-8"), float(s)) for t, s in zip(texts, scores)]
                           if n_best else texts.decode("utf-8"))
+        if warn:
+            truncated = output.get("truncated_pieces", tf.zeros(len(chunk), tf.int32)).numpy()
+            for i, cut in zip(chunk, truncated):
+                _warn_changed(i + 1, lines[i], int(cut))
     return results
+
+
+def _warn_changed(number: int, line: str, truncated: int) -> None:
+    """Says how line ``number`` was changed on its way into the model."""
+    controls = re.findall(CONTROL_CHARACTERS, line)
+    if controls:
+        names = ", ".join(sorted({f"U+{ord(c):04X}" for c in controls}))
+        log.warning("line %d: %d control characters (%s) read as spaces", number,
+                    len(controls), names)
+    if truncated:
+        log.warning("line %d: too long, its last %d source pieces were not translated (the "
+                    "limit is 4 x data.max_src_tokens pieces); split the line to translate all "
+                    "of it", number, truncated)
 
 
 def load_model(run: RunDir, recipe: Recipe, checkpoint: str | None = None):

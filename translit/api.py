@@ -1,0 +1,220 @@
+"""The Python API: load a run directory, an ensemble of run directories or an export, and
+translate lists of sentences.
+
+    import translit
+    model = translit.load("runs/quickstart")
+    model.translate(["drei hundert zwei"])            # -> ["three hundred two"]
+    model.translate(["drei"], beam=4, n_best=2)       # -> [[Hypothesis(text, score), ...]]
+
+The CLI's ``translate`` and the service use it; errors a caller can fix raise
+:class:`translit.UserError` with a message that says what to do.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from typing import Iterator, List, NamedTuple, Optional, Sequence, Union
+
+from translit.errors import UserError
+
+log = logging.getLogger(__name__)
+EXPORT_BATCH_SIZE = 64
+
+
+class Hypothesis(NamedTuple):
+    """One translation and its model log-probability (higher is better)."""
+
+    text: str
+    score: float
+
+
+class LoadedModel:
+    """A model ready to translate; made by :func:`load`."""
+
+    def __init__(self, paths: Sequence[str], beam: Optional[int], checkpoint: Optional[str]):
+        from translit.export import is_saved_model
+
+        self.paths = tuple(paths)
+        self._checkpoint = checkpoint
+        self._exported = any(is_saved_model(path) for path in self.paths)
+        self._translators = {}  # beam size -> Translator (run directories)
+        if self._exported:
+            self._load_export(beam, checkpoint)
+        else:
+            self._load_runs(beam, checkpoint)
+
+    def _load_export(self, beam, checkpoint) -> None:
+        from translit.export import load_exported
+
+        path = self.paths[0]
+        if len(self.paths) > 1:
+            raise UserError("--model: ensembles combine run directories, not exports")
+        if beam is not None:
+            raise UserError(f"--beam: {path} is an export, whose beam size was fixed by "
+                            "`translit export --beam N`")
+        if checkpoint is not None:
+            raise UserError(f"--checkpoint: {path} is an export, whose weights were fixed by "
+                            "`translit export --checkpoint`")
+        signatures = load_exported(path)
+        self._signatures = {False: signatures["serving_default"], True: signatures["n_best"]}
+        self.batch_size = EXPORT_BATCH_SIZE
+        import tensorflow as tf
+
+        # The n-best signature returns the whole beam: its width is the export's beam size.
+        probe = self._signatures[True](tf.constant([""]))["translations"]
+        self.beam_size, self.has_attention = int(probe.shape[1]), False
+
+    def _load_runs(self, beam, checkpoint) -> None:
+        from translit.translator import load_translator
+
+        translator, recipe = load_translator(self.paths, beam, checkpoint)
+        self.beam_size = translator.decode.beam_size
+        self.batch_size = recipe.decode.batch_size
+        self.has_attention = bool(translator.model.has_attention)
+        self._translators[self.beam_size] = translator
+
+    @property
+    def kind(self) -> str:
+        """``run``, ``ensemble`` or ``export``."""
+        return "export" if self._exported else "ensemble" if len(self.paths) > 1 else "run"
+
+    def describe(self) -> dict:
+        """What is loaded: kind, beam size, attention, and per model its path, resolved recipe,
+        checkpoint, step and the dev scores logged for that step (exports: recipe only)."""
+        models = [_describe_export(path) if self._exported else
+                  _describe_run(path, self._checkpoint) for path in self.paths]
+        return {"kind": self.kind, "beam_size": self.beam_size,
+                "has_attention": self.has_attention, "models": models}
+
+    def translate(self, texts: Union[str, Sequence[str]], *, beam: Optional[int] = None,
+                  n_best: Optional[int] = None, batch_size: Optional[int] = None):
+        """Translates sentences, keeping their order; blank ones stay blank.
+
+        Args:
+          texts: a sentence or a list of sentences.
+          beam: beam size (default: the one loaded; an export's is fixed). 1 is greedy search.
+          n_best: return the ``n_best`` best hypotheses per sentence (at most the beam size).
+          batch_size: sentences per call of the model (default: the recipe's).
+        Returns:
+          Without ``n_best``: one translation (str) per sentence. With it: one list of
+          :class:`Hypothesis` per sentence, best first. A single sentence in, a single result out.
+        Raises:
+          UserError: a sentence is not a string, or ``beam``/``n_best`` do not fit the model.
+        """
+        from translit.translator import translate_lines
+
+        single = isinstance(texts, str)
+        lines = _checked_texts([texts] if single else texts)
+        beam = self._checked_beam(beam, n_best)
+        translate = self._function(beam, n_best)
+        outputs = translate_lines(translate, lines, batch_size or self.batch_size,
+                                  bool(n_best), warn=True)
+        if n_best:
+            outputs = [[Hypothesis(*hyp) for hyp in hyps[:n_best]] for hyps in outputs]
+        return outputs[0] if single else outputs
+
+    def attention_maps(self, texts: Sequence[str], batch_size: Optional[int] = None) -> Iterator:
+        """The attention of each non-blank sentence's best translation (attention models).
+
+        Yields: (index, weights (target pieces + EOS, source pieces + EOS) numpy array, source
+        pieces, target pieces), pieces as display strings.
+        """
+        if self._exported:
+            raise UserError("attention plots need a run directory, not an export")
+        if not self.has_attention:
+            raise UserError("attention plots need a model with attention (model.attention in "
+                            "the recipe)")
+        translator = self._translators[self.beam_size]
+        return translator.attention_maps(_checked_texts(texts), batch_size or self.batch_size)
+
+    def _checked_beam(self, beam: Optional[int], n_best: Optional[int]) -> int:
+        _check_count("beam", beam)
+        _check_count("n_best", n_best)
+        if self._exported and beam not in (None, self.beam_size):
+            raise UserError(f"beam: {self.paths[0]} is an export with beam size "
+                            f"{self.beam_size}, fixed by `translit export --beam N`")
+        beam = beam or self.beam_size
+        if n_best and n_best > beam:
+            remedy = (f"export again with `translit export --beam {n_best}`" if self._exported
+                      else f"pass --beam {n_best} or more")
+            raise UserError(f"--n-best {n_best} exceeds the beam size {beam}; {remedy}")
+        return beam
+
+    def _function(self, beam: int, n_best: Optional[int]):
+        """The graph that translates a (batch,) tf.string tensor with this beam: the 1-best one
+        unless more than one hypothesis is wanted."""
+        whole_beam = bool(n_best and n_best > 1)
+        if self._exported:
+            return self._signatures[whole_beam]
+        if beam not in self._translators:
+            import dataclasses
+
+            from translit.translator import Translator
+
+            base = self._translators[self.beam_size]
+            self._translators[beam] = Translator(
+                base.model, base.source_tokenizer, base.target_tokenizer,
+                dataclasses.replace(base.decode, beam_size=beam), base.max_source_tokens)
+        translator = self._translators[beam]
+        return translator.translate_n_best if whole_beam else translator.translate
+
+
+def _describe_run(path: str, checkpoint: Optional[str]) -> dict:
+    import dataclasses
+
+    from translit.run_dir import RunDir
+
+    run = RunDir(path)
+    resolved = run.checkpoint(checkpoint)
+    number = re.search(r"-(\d+)$", resolved)
+    step = int(number.group(1)) if number else None
+    records = run.read_metrics() if os.path.isfile(run.metrics_path) else []
+    scores = {key: value for record in records if record.get("step") == step
+              and record.get("type") in ("eval", "final")
+              for key, value in record.items() if key.startswith("valid_")}
+    return {"path": path, "recipe": dataclasses.asdict(run.load_recipe()),
+            "checkpoint": resolved, "step": step, "dev_scores": scores}
+
+
+def _describe_export(path: str) -> dict:
+    import yaml
+
+    with open(os.path.join(path, "assets", "recipe.yaml"), encoding="utf-8") as f:
+        return {"path": path, "recipe": yaml.safe_load(f), "checkpoint": None, "step": None,
+                "dev_scores": {}}
+
+
+def _check_count(name: str, value) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise UserError(f"{name} received {value!r}, expected an integer >= 1")
+
+
+def _checked_texts(texts) -> List[str]:
+    if isinstance(texts, (str, bytes)) or not isinstance(texts, Sequence):
+        raise UserError(f"texts received {type(texts).__name__}, expected a list of strings")
+    for index, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise UserError(f"texts[{index}] received {type(text).__name__}, expected str")
+    return list(texts)
+
+
+def load(paths: Union[str, Sequence[str]], *, beam: Optional[int] = None,
+         checkpoint: Optional[str] = None) -> LoadedModel:
+    """Loads a model for translation.
+
+    Args:
+      paths: a run directory, an exported SavedModel, or several run directories (their
+        ensemble; they must share their tokenizer files).
+      beam: beam size for run directories (default: the recipe's ``decode.beam_size``).
+      checkpoint: ``best``, ``latest``, ``average`` or a checkpoint path (run directories;
+        default: best when the run kept one, else latest).
+    Raises:
+      UserError: a path is not a run directory or an export, or the options do not fit it.
+    """
+    paths = [paths] if isinstance(paths, str) else list(paths)
+    if not paths:
+        raise UserError("load needs at least one run directory or export")
+    _check_count("beam", beam)
+    return LoadedModel(paths, beam, checkpoint)
