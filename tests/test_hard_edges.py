@@ -176,15 +176,16 @@ def test_inputs_changed_on_the_way_are_reported(trained_run, tmp_path, caplog):
     assert not re.search(r"line [145]:", caplog.text)
 
 
-def test_tensorflow_start_up_chatter_stays_out_of_the_terminal(trained_run):
-    command = [sys.executable, "-m", "translit.cli", "translate", "-m", trained_run["run_dir"]]
+def test_tensorflow_start_up_chatter_stays_out_of_the_terminal(sentencepiece_run):
+    command = [sys.executable, "-m", "translit.cli", "translate", "-m",
+               sentencepiece_run["run_dir"]]
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    quiet = subprocess.run(command, input="abcd\n", capture_output=True, text=True, timeout=300,
+    quiet = subprocess.run(command, input="elf\n", capture_output=True, text=True, timeout=300,
                            env={**env, "PYTHONPATH": REPO})
-    assert quiet.returncode == 0 and quiet.stdout == "dcba\n", quiet.stderr
+    assert quiet.returncode == 0 and len(quiet.stdout.split("\n")) == 2, quiet.stderr
     log_line = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (INFO|WARNING) translit")
     assert all(log_line.match(line) for line in quiet.stderr.splitlines()), quiet.stderr
-    verbose = subprocess.run(command[:3] + ["-v"] + command[3:], input="abcd\n",
+    verbose = subprocess.run(command[:3] + ["-v"] + command[3:], input="elf\n",
                              capture_output=True, text=True, timeout=300,
                              env={**env, "PYTHONPATH": REPO})
     assert verbose.returncode == 0 and "oneDNN" in verbose.stderr  # -v shows it

@@ -33,21 +33,15 @@ def _user_errors(command):
 
 
 def _start_tensorflow() -> None:
-    """Imports TensorFlow; without ``-v``, with file descriptor 2 sent to /dev/null meanwhile:
-    the lines its C++ libraries print while loading ignore TF_CPP_MIN_LOG_LEVEL (which hides
-    the later ones, "failed call to cuInit" among them). Devices are not initialized here: a
-    multi-worker strategy must configure them first."""
-    if "tensorflow" in sys.modules or click.get_current_context().find_root().params["verbose"]:
-        return
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
+    """Imports TensorFlow; without ``-v``, with its loading lines hidden (they ignore
+    TF_CPP_MIN_LOG_LEVEL, which hides the later ones, "failed call to cuInit" among them).
+    Devices are not initialized here: a multi-worker strategy must configure them first."""
+    from translit.native_log import native_stderr_hidden
+
+    verbose = click.get_current_context().find_root().params["verbose"]
+    with native_stderr_hidden("tensorflow" not in sys.modules and not verbose):
         import tensorflow  # noqa: F401
         import tensorflow_text  # noqa: F401  its ops' loading lines too
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 @click.group()
@@ -62,7 +56,8 @@ def main(verbose):
         warnings.simplefilter("ignore")
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("absl").setLevel(logging.WARNING)  # checkpoint-saving chatter
+    for chatty in ("absl", "tensorflow"):  # checkpoint saving, "Assets written to"
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 @main.command()

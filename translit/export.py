@@ -19,6 +19,7 @@ from typing import Callable, Dict, Optional
 import tensorflow as tf
 
 from translit.errors import UserError
+from translit.native_log import native_stderr_hidden, quiet
 from translit.run_dir import RunDir
 from translit.translator import load_translator
 
@@ -63,7 +64,8 @@ def load_exported(path: str) -> Dict[str, Callable]:
     """Loads an export's signatures as callables: name -> ((batch,) tf.string -> dict)."""
     import tensorflow_text  # noqa: F401  registers the tokenizer ops
 
-    signatures = tf.saved_model.load(path).signatures
+    with native_stderr_hidden(quiet()):  # the tokenizer's SentencePiece logs as it loads
+        signatures = tf.saved_model.load(path).signatures
     return {name: functools.partial(_call, signature) for name, signature in signatures.items()}
 
 

@@ -20,6 +20,7 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 
 from translit.errors import UserError
+from translit.native_log import native_stderr_hidden, quiet
 from translit.recipe import TokenizerConfig
 
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
@@ -67,8 +68,9 @@ class SentencePieceTokenizer(Tokenizer):
     def __init__(self, model_proto: bytes, normalization: str):
         super().__init__(normalization)
         self.model_proto = model_proto
-        self._sp = tf_text.SentencepieceTokenizer(model=model_proto, out_type=tf.int32)
-        self.vocab_size = int(self._sp.vocab_size())
+        with native_stderr_hidden(quiet()):  # SentencePiece logs the model's normalizer
+            self._sp = tf_text.SentencepieceTokenizer(model=model_proto, out_type=tf.int32)
+            self.vocab_size = int(self._sp.vocab_size())
 
     def tokenize(self, texts):
         return self._sp.tokenize(self.normalize(texts))
