@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from typing import Iterator, List, NamedTuple, Optional, Sequence, Union
+from typing import Iterable, Iterator, List, NamedTuple, Optional, Sequence, Union
 
 from translit.errors import UserError
 
@@ -103,17 +103,43 @@ class LoadedModel:
         Raises:
           UserError: a sentence is not a string, or ``beam``/``n_best`` do not fit the model.
         """
-        from translit.translator import translate_lines
-
         single = isinstance(texts, str)
         lines = _checked_texts([texts] if single else texts)
-        beam = self._checked_beam(beam, n_best)
-        translate = self._function(beam, n_best)
-        outputs = translate_lines(translate, lines, batch_size or self.batch_size,
-                                  bool(n_best), warn=True)
+        outputs = self._translate(lines, self._checked_beam(beam, n_best), n_best,
+                                  batch_size or self.batch_size, first_line=1)
+        return outputs[0] if single else outputs
+
+    def translate_windows(self, texts: Iterable[str], *, window: Optional[int] = None,
+                          beam: Optional[int] = None, n_best: Optional[int] = None,
+                          batch_size: Optional[int] = None) -> Iterator[list]:
+        """Translates an iterable of any length, ``window`` sentences at a time: each window is
+        sorted by length into batches, and its results (as :meth:`translate` returns them) are
+        yielded in input order as soon as it is done. Memory is bounded by the window.
+
+        Args:
+          window: sentences read at a time (default: 32 batches).
+        """
+        batch_size = batch_size or self.batch_size
+        beam, window = self._checked_beam(beam, n_best), window or 32 * batch_size
+        _check_count("window", window)
+        first_line, chunk = 1, []
+        for text in texts:
+            chunk.append(text)
+            if len(chunk) == window:
+                yield self._translate(_checked_texts(chunk), beam, n_best, batch_size, first_line)
+                first_line, chunk = first_line + window, []
+        if chunk:
+            yield self._translate(_checked_texts(chunk), beam, n_best, batch_size, first_line)
+
+    def _translate(self, lines: List[str], beam: int, n_best: Optional[int], batch_size: int,
+                   first_line: int) -> list:
+        from translit.translator import translate_lines
+
+        outputs = translate_lines(self._function(beam, n_best), lines, batch_size, bool(n_best),
+                                  warn=True, first_line=first_line)
         if n_best:
             outputs = [[Hypothesis(*hyp) for hyp in hyps[:n_best]] for hyps in outputs]
-        return outputs[0] if single else outputs
+        return outputs
 
     def attention_maps(self, texts: Sequence[str], batch_size: Optional[int] = None) -> Iterator:
         """The attention of each non-blank sentence's best translation (attention models).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -9,6 +10,7 @@ import os
 import signal
 import sys
 import warnings
+from typing import Optional
 
 import click
 
@@ -108,28 +110,66 @@ CHECKPOINT_HELP = ("Checkpoint: best (by the dev metric), latest, average (see `
                    "LOG-PROB` (K <= beam size).")
 @click.option("--checkpoint", help=CHECKPOINT_HELP)
 @click.option("--batch-size", type=click.IntRange(min=1), help="Sentences per batch.")
+@click.option("--window", type=click.IntRange(min=1),
+              help="Lines read and sorted by length at a time (default: 32 batches); output "
+                   "appears window by window and memory stays bounded on any input size.")
 @click.option("--attention-plot", type=click.Path(file_okay=False),
               help="Also write one attention heatmap per sentence, DIR/LINE.png (attention "
                    "models).")
 @_user_errors
-def translate(file, model_paths, output, beam, n_best, checkpoint, batch_size, attention_plot):
+def translate(file, model_paths, output, beam, n_best, checkpoint, batch_size, window,
+              attention_plot):
     """Translate FILE (or stdin), one sentence per line, keeping the line order."""
     _start_tensorflow()
     from translit.api import load
     from translit.corpus import read_lines
+    from translit.progress import LineProgress
     from translit.run_dir import latest_run
 
-    lines = list(read_lines(file))
+    lines = read_lines(file)  # a missing file is named before the model loads
     model = load(model_paths or [latest_run()], beam=beam, checkpoint=checkpoint)
     if attention_plot:
+        lines = list(lines)
         _plot_attention(model, lines, batch_size, attention_plot)
-    outputs = model.translate(lines, n_best=n_best, batch_size=batch_size)
-    if n_best:
-        text = "".join(f"{i} ||| {hyp.text} ||| {hyp.score:.4f}\n"
-                       for i, hyps in enumerate(outputs) for hyp in hyps)
-    else:
-        text = "".join(line + "\n" for line in outputs)
-    _write(text, output)
+    progress = LineProgress(_count_lines(file) if sys.stderr.isatty() else None)
+    done = 0
+    with _output(output) as out:
+        for results in model.translate_windows(lines, window=window, n_best=n_best,
+                                               batch_size=batch_size):
+            if n_best:
+                out.write("".join(f"{done + i} ||| {hyp.text} ||| {hyp.score:.4f}\n"
+                                  for i, hyps in enumerate(results) for hyp in hyps))
+            else:
+                out.write("".join(line + "\n" for line in results))
+            out.flush()  # window by window: the first lines appear before the last are read
+            done += len(results)
+            progress.update(done)
+    progress.finish()
+
+
+def _count_lines(file) -> Optional[int]:
+    """The number of lines of a plain file (for the time left), None for stdin or ``.gz``."""
+    if file in (None, "-") or file.endswith(".gz"):
+        return None
+    with open(file, "rb") as f:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+
+
+@contextlib.contextmanager
+def _output(path):
+    """stdout, or ``path`` written as ``path.partial`` and renamed when complete."""
+    if not path:
+        yield sys.stdout
+        return
+    partial = path + ".partial"
+    try:
+        with open(partial, "w", encoding="utf-8") as f:
+            yield f
+    except BaseException:
+        if os.path.exists(partial):
+            os.remove(partial)
+        raise
+    os.replace(partial, path)
 
 
 def _plot_attention(model, lines, batch_size, directory):
@@ -172,15 +212,6 @@ def average(run_dir, last):
     from translit.averaging import average_checkpoints
 
     click.echo(average_checkpoints(run_dir, last))
-
-
-def _write(text: str, output) -> None:
-    if output:
-        with open(output, "w", encoding="utf-8") as f:
-            f.write(text)
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
 
 
 @main.command()
@@ -279,7 +310,8 @@ def _score_with_model(run_dir, checkpoint, sources, targets, batch_size, as_json
     if as_json:
         click.echo(json.dumps({"scores": [p for p, _ in results], **summary}))
     else:
-        _write("".join(f"{p:.4f}\t{n}\n" for p, n in results), None)
+        sys.stdout.write("".join(f"{p:.4f}\t{n}\n" for p, n in results))
+        sys.stdout.flush()
         click.echo(" ".join(f"{k}={v}" for k, v in summary.items()), err=True)
 
 

@@ -30,27 +30,34 @@ STDIN = "-"
 
 
 def read_lines(path: Optional[str]) -> Iterator[str]:
-    """Yields the lines of a UTF-8 text file (``.gz`` is decompressed), or of stdin for None or
-    ``-``.
+    """The lines of a UTF-8 text file (``.gz`` is decompressed), or of stdin for None or ``-``,
+    read as they are asked for.
 
     Lines end at ``\n`` only (CRLF accepted), in files and on stdin alike: U+2028, form feed
     and the other breaks of ``str.splitlines`` stay inside their line. A UTF-8 byte order mark
     is removed.
 
     Raises:
-      UserError: the file is missing or a line is not valid UTF-8 (names file and line).
+      UserError: the file is missing (at once), or cannot be read or a line is not valid UTF-8
+        (as that line is reached; names file and line).
     """
     if path is None or path == STDIN:
-        yield from _decode_lines(sys.stdin.buffer, "<stdin>")
-        return
-    opener = gzip.open if path.endswith(".gz") else open
-    try:
-        with opener(path, "rb") as f:
-            yield from _decode_lines(f, path)
+        return _decode_lines(sys.stdin.buffer, "<stdin>")
+    try:  # opened now: a missing file is named before any line is asked for
+        file = (gzip.open if path.endswith(".gz") else open)(path, "rb")
     except FileNotFoundError:
         raise UserError(f"Corpus file not found: {path}") from None
-    except (OSError, EOFError) as e:
+    except OSError as e:
         raise UserError(f"{path}: cannot be read: {e}") from None
+    return _file_lines(file, path)
+
+
+def _file_lines(file: BinaryIO, path: str) -> Iterator[str]:
+    with file:
+        try:
+            yield from _decode_lines(file, path)
+        except (OSError, EOFError) as e:
+            raise UserError(f"{path}: cannot be read: {e}") from None
 
 
 def _decode_lines(stream: BinaryIO, name: str) -> Iterator[str]:

@@ -52,9 +52,21 @@ class Progress:
     def __init__(self, total_steps: Optional[int], enabled: bool = True, stream=sys.stderr):
         self.total, self.enabled, self.stream = total_steps, enabled, stream
         self.tty = stream.isatty()
-        self.latest, self.drawn = "", 0.0
+        self.latest, self.dev, self.drawn = "", "", 0.0
+        self.first: Optional[tuple] = None  # (step, time) of the first update: the pace's origin
+
+    def left(self, step: int) -> str:
+        """The time left until ``total_steps`` at the pace since the first update ("" unknown)."""
+        now = time.monotonic()
+        if self.first is None:
+            self.first = (step, now)
+        steps, seconds = step - self.first[0], now - self.first[1]
+        if not self.total or steps <= 0:
+            return ""
+        return _duration(max(self.total - step, 0) * seconds / steps)
 
     def update(self, step: int, epoch: int) -> None:
+        left = self.left(step)
         if not (self.enabled and self.tty) or time.monotonic() - self.drawn < 0.25:
             return
         self.drawn = time.monotonic()
@@ -63,18 +75,25 @@ class Progress:
             done = int(30 * min(step / self.total, 1.0))
             bar = f"[{'=' * done}{' ' * (30 - done)}] "
         total = f"/{self.total}" if self.total else ""
-        self.stream.write(f"\r{bar}step {step}{total} epoch {epoch} {self.latest}\033[K")
+        left = f" {left} left" if left else ""
+        self.stream.write(f"\r{bar}step {step}{total}{left} epoch {epoch} {self.latest} "
+                          f"{self.dev}\033[K")
         self.stream.flush()
 
     def show(self, record: dict) -> dict:
-        """Prints a train or eval record on its own line; train records also feed the bar."""
+        """Prints a train or eval record on its own line (train records with the time left);
+        the latest loss and dev score also go into the bar."""
         if not self.enabled:
             return record
+        fields = [_format(key, value) for key, value in record.items() if key != "time"]
         if record["type"] == "train":
             self.latest = f"loss {record['loss']:.4f} {record['target_tokens_per_s']:,.0f} tok/s"
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-        text = "  ".join([stamp] + [_format(key, value) for key, value in record.items()
-                                    if key != "time"])
+            left = self.left(record["step"])
+            fields += [f"left {left}"] if left else []
+        if record["type"] == "eval":
+            self.dev = next((f"dev {key[6:]} {value:.4g}" for key, value in record.items()
+                             if key.startswith("valid_") and key != "valid_loss"), "")
+        text = "  ".join([time.strftime("%Y-%m-%d %H:%M:%S")] + fields)
         self.stream.write(("\r\033[K" if self.tty else "") + text + "\n")
         self.stream.flush()
         return record
@@ -86,3 +105,38 @@ def _format(key: str, value) -> str:
     if isinstance(value, float):
         value = f"{value:,.0f}" if key.endswith("per_s") else f"{value:.4g}"
     return f"{key} {value}"
+
+
+class LineProgress:
+    """Lines done, lines/s and, when the total is known, the time left: one line redrawn in place
+    on a terminal, nothing otherwise (so that pipes and logs stay clean)."""
+
+    def __init__(self, total: Optional[int] = None, stream=sys.stderr):
+        self.total, self.stream = total, stream
+        self.enabled, self.start = stream.isatty(), time.monotonic()
+
+    def update(self, done: int) -> None:
+        if not self.enabled:
+            return
+        rate = done / max(time.monotonic() - self.start, 1e-9)
+        text = f"{done:,}" + (f"/{self.total:,}" if self.total else "") + \
+            f" lines  {rate:,.1f} lines/s"
+        if self.total and rate > 0:
+            text += f"  {_duration((self.total - done) / rate)} left"
+        self.stream.write(f"\r{text}\033[K")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _duration(seconds: float) -> str:
+    """``1h02m``, ``3m05s`` or ``42s``."""
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    if seconds >= 60:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds}s"

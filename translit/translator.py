@@ -122,7 +122,7 @@ def _strings(tensor) -> List[str]:
 
 
 def translate_lines(translate: Callable, lines: Sequence[str], batch_size: int,
-                    n_best: bool = False, warn: bool = False) -> List:
+                    n_best: bool = False, warn: bool = False, first_line: int = 1) -> List:
     """Translates Python strings in batches of similar length, keeping the input order.
 
     Args:
@@ -131,7 +131,7 @@ def translate_lines(translate: Callable, lines: Sequence[str], batch_size: int,
         ``n_best``, also :meth:`Translator.translate_n_best` or the ``n_best`` signature
         (outputs of shape (batch, beam)).
       warn: log a warning for each line whose control characters became spaces or whose
-        source was cut at the length limit.
+        source was cut at the length limit, numbered from ``first_line``.
     Returns:
       One translation per line, or with ``n_best`` a list of (translation, score) per line,
       best first; blank lines give "" (n-best: [("", 0.0)]) without running the model.
@@ -150,7 +150,7 @@ def translate_lines(translate: Callable, lines: Sequence[str], batch_size: int,
         if warn:
             truncated = output.get("truncated_pieces", tf.zeros(len(chunk), tf.int32)).numpy()
             for i, cut in zip(chunk, truncated):
-                _warn_changed(i + 1, lines[i], int(cut))
+                _warn_changed(first_line + i, lines[i], int(cut))
     return results
 
 

@@ -124,7 +124,7 @@ function showWords(answer) {
 }
 
 function heatmap({weights, source: columns, target: rows}) {
-  const cell = 22, left = 90, top = 70;
+  const cell = 22, left = 90, top = 100;
   const canvas = element("canvas", "attention");
   canvas.width = left + cell * columns.length;
   canvas.height = top + cell * rows.length;

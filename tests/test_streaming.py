@@ -1,0 +1,42 @@
+"""`translit translate` as a stream: output in input order, window by window, the first lines
+written before the last are read."""
+
+import os
+import subprocess
+import sys
+import threading
+
+import translit
+from conftest import REPO, reversal_pairs
+
+
+def test_output_keeps_the_order_and_appears_before_the_input_ends(trained_run):
+    words, _ = reversal_pairs(200, seed=5)
+    words[7], words[50] = "", "ab\x00cd"  # a blank line and a changed one, inside windows
+    translate = subprocess.Popen(
+        [sys.executable, "-m", "translit.cli", "translate", "-m", trained_run["run_dir"],
+         "--window", "16"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": REPO})
+    translate.stdin.write("".join(w + "\n" for w in words[:20]).encode())
+    translate.stdin.flush()
+    first = []  # the first window's 16 lines, read while the input is still open
+    reader = threading.Thread(target=lambda: first.extend(
+        translate.stdout.readline() for _ in range(16)))
+    reader.start()
+    reader.join(timeout=300)
+    assert not reader.is_alive() and len(first) == 16
+    translate.stdin.write("".join(w + "\n" for w in words[20:]).encode())
+    translate.stdin.close()
+    rest = translate.stdout.read()
+    assert translate.wait(timeout=300) == 0, translate.stderr.read()[-3000:]
+    outputs = b"".join(first + [rest]).decode().split("\n")[:-1]
+    assert outputs == translit.load(trained_run["run_dir"]).translate(words)
+    assert outputs[7] == "" and b"line 51: 1 control characters" in translate.stderr.read()
+
+
+def test_windows_give_what_one_call_gives(trained_run):
+    model = translit.load(trained_run["run_dir"], beam=2)
+    words, _ = reversal_pairs(50, seed=6)
+    windows = list(model.translate_windows(iter(words), window=16, n_best=2))
+    assert [len(w) for w in windows] == [16, 16, 16, 2]
+    assert [hyps for window in windows for hyps in window] == model.translate(words, n_best=2)
