@@ -40,3 +40,23 @@ def test_windows_give_what_one_call_gives(trained_run):
     windows = list(model.translate_windows(iter(words), window=16, n_best=2))
     assert [len(w) for w in windows] == [16, 16, 16, 2]
     assert [hyps for window in windows for hyps in window] == model.translate(words, n_best=2)
+
+
+def test_corpus_check_streams_a_large_file_and_names_a_bad_line(tmp_path):
+    from click.testing import CliRunner
+
+    from translit.cli import main
+
+    lines = [f"satz {i}".encode() for i in range(200_000)]
+    (tmp_path / "big.tgt").write_bytes(b"\n".join(f"sentence {i}".encode()
+                                                 for i in range(200_000)) + b"\n")
+    (tmp_path / "big.src").write_bytes(b"\n".join(lines) + b"\n")
+    result = CliRunner().invoke(main, ["corpus", "check", str(tmp_path / "big.src"),
+                                       str(tmp_path / "big.tgt"), "--json"])
+    assert result.exit_code == 0 and '"lines": 200000' in result.output, result.output
+    lines[149_999] = b"caf\xe9"  # Latin-1, in the middle
+    (tmp_path / "big.src").write_bytes(b"\n".join(lines) + b"\n")
+    result = CliRunner().invoke(main, ["corpus", "check", str(tmp_path / "big.src"),
+                                       str(tmp_path / "big.tgt")])
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'big.src'}:150000: not valid UTF-8" in result.output

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import collections
 import itertools
-from typing import Dict, List
+from typing import Dict
 
 from translit.corpus import line_counts_differ, read_lines
 
@@ -12,7 +12,9 @@ EXAMPLES = 5  # line numbers listed per finding
 
 
 def check_parallel(src: str, tgt: str, max_ratio: float = 3.0) -> Dict:
-    """Line counts, empty lines, length-ratio outliers and duplicates of aligned files.
+    """Line counts, empty lines, length-ratio outliers and duplicates of aligned files, read as
+    a stream: memory grows only by one hash per distinct pair and per distinct source, so
+    corpora far larger than memory can be checked.
 
     Args:
       max_ratio: a pair is an outlier when one side has more than ``max_ratio`` times the
@@ -21,34 +23,55 @@ def check_parallel(src: str, tgt: str, max_ratio: float = 3.0) -> Dict:
       A report: counts, and per finding the number of lines and the first line numbers.
     Raises:
       UserError: a file is missing or not UTF-8 (file and line named), or the line counts
-        differ (the first line numbers past the shorter file named).
+        differ (both files and their counts named).
     """
-    sources, targets = list(read_lines(src)), list(read_lines(tgt))
-    if len(sources) != len(targets):
-        raise line_counts_differ(src, len(sources), tgt, len(targets))
-    findings = collections.defaultdict(list)
-    seen_pairs, first_target = set(), {}
-    for number, (source, target) in enumerate(zip(sources, targets), start=1):
+    findings = _Findings()
+    seen_pairs, first_target = set(), {}  # hash((source, target)); hash(source) -> hash(target)
+    counts, characters = [0, 0], [0, 0]
+    pairs = itertools.zip_longest(read_lines(src), read_lines(tgt))
+    for number, (source, target) in enumerate(pairs, start=1):
+        for side, line in enumerate((source, target)):
+            if line is not None:
+                counts[side] += 1
+                characters[side] += len(line)
+        if source is None or target is None:
+            continue  # counting the longer file's remaining lines
         source, target = source.strip(), target.strip()
         if not source or not target:
-            findings["empty_source" if not source else "empty_target"].append(number)
+            findings.add("empty_source" if not source else "empty_target", number)
             continue
         short, long_ = sorted((len(source), len(target)))
         if short + long_ >= 10 and long_ > max_ratio * short:
-            findings["length_ratio_outliers"].append(number)
-        if (source, target) in seen_pairs:
-            findings["duplicate_pairs"].append(number)
-        elif first_target.setdefault(source, target) != target:
-            findings["sources_with_several_targets"].append(number)
-        seen_pairs.add((source, target))
-    report = {"source": src, "target": tgt, "lines": len(sources),
-              "source_characters": sum(map(len, sources)),
-              "target_characters": sum(map(len, targets))}
+            findings.add("length_ratio_outliers", number)
+        pair, target_hash = hash((source, target)), hash(target)
+        if pair in seen_pairs:
+            findings.add("duplicate_pairs", number)
+        elif first_target.setdefault(hash(source), target_hash) != target_hash:
+            findings.add("sources_with_several_targets", number)
+        seen_pairs.add(pair)
+    if counts[0] != counts[1]:
+        raise line_counts_differ(src, counts[0], tgt, counts[1])
+    report = {"source": src, "target": tgt, "lines": counts[0],
+              "source_characters": characters[0], "target_characters": characters[1]}
     for name in ("empty_source", "empty_target", "length_ratio_outliers", "duplicate_pairs",
                  "sources_with_several_targets"):
-        lines: List[int] = findings.get(name, [])
-        report[name] = {"count": len(lines), "first_lines": list(itertools.islice(lines, EXAMPLES))}
+        report[name] = findings.report(name)
     return report
+
+
+class _Findings:
+    """How many lines each finding has, and the first :data:`EXAMPLES` of them."""
+
+    def __init__(self):
+        self.counts, self.first = collections.Counter(), collections.defaultdict(list)
+
+    def add(self, name: str, number: int) -> None:
+        self.counts[name] += 1
+        if len(self.first[name]) < EXAMPLES:
+            self.first[name].append(number)
+
+    def report(self, name: str) -> Dict:
+        return {"count": self.counts[name], "first_lines": list(self.first[name])}
 
 
 def format_report(report: Dict) -> str:
