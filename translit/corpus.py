@@ -90,7 +90,7 @@ def read_parallel(src: Optional[str] = None, tgt: Optional[str] = None,
         pairs = _read_tsv(tsv)
         name = tsv
     else:
-        pairs = _zip_files(src, tgt)
+        pairs = aligned_lines(src, tgt)
         name = f"{src} / {tgt}"
     corpus = ParallelCorpus([], [])
     for source, target in pairs:
@@ -106,7 +106,12 @@ def read_parallel(src: Optional[str] = None, tgt: Optional[str] = None,
     return corpus
 
 
-def _zip_files(src: str, tgt: str) -> Iterator[tuple]:
+def aligned_lines(src: str, tgt: str) -> Iterator[tuple]:
+    """Yields the (source, target) line pairs of two aligned files, read as a stream.
+
+    Raises:
+      UserError: at the end, when the line counts differ (both files named).
+    """
     counts = [0, 0]
     for source, target in itertools.zip_longest(read_lines(src), read_lines(tgt)):
         counts[0] += source is not None

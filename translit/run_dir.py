@@ -74,6 +74,11 @@ class RunDir:
                 "no  ", "no "))
         return path
 
+    def unwritable(self, error: OSError) -> UserError:
+        """The error for a run directory that cannot be written."""
+        return UserError(f"{self.path}: cannot write the run directory ({error.strerror}); "
+                         "choose a writable --run-dir")
+
     def has_checkpoint(self) -> bool:
         """Whether a training of this run ever saved weights (latest or best)."""
         return any(tf.train.get_checkpoint_state(os.path.join(self.checkpoint_dir, kind))
@@ -102,8 +107,7 @@ class RunDir:
             os.makedirs(self.path, exist_ok=True)
             fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as e:
-            raise UserError(f"{self.path}: cannot write the run directory ({e.strerror}); "
-                            "choose a writable --run-dir") from None
+            raise self.unwritable(e) from None
         try:
             self._take_lock(fd)
             try:

@@ -164,8 +164,7 @@ class Trainer:
                 os.makedirs(self.run.path, exist_ok=True)
                 save_recipe(self.recipe, self.run.recipe_path)
             except OSError as e:
-                raise UserError(f"{self.run.path}: cannot write the run directory "
-                                f"({e.strerror}); choose a writable --run-dir") from None
+                raise self.run.unwritable(e) from None
 
     def _prepare_data(self) -> None:
         data, config = self.recipe.data, self.recipe.tokenizer
