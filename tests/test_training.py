@@ -39,7 +39,8 @@ def test_translation_keeps_input_order_whatever_the_batch_size(trained_run):
     one_by_one = [translator.translate_lines([s], batch_size=1)[0] for s in sources]
     assert translator.translate_lines(sources, batch_size=3) == one_by_one
     assert translator.translate_lines(sources, batch_size=100) == one_by_one
-    assert one_by_one[0] == "gfedcba" and one_by_one[2] == "cba"
+    # The model is about 97-99% exact: the order is right if nearly every line is reversed.
+    assert sum(out == s[::-1] for s, out in zip(sources, one_by_one)) >= len(sources) - 1
 
 
 def test_resume_continues_from_the_saved_step(tmp_path):
@@ -102,15 +103,17 @@ def test_mixed_precision_trains_and_translates_in_float32(tmp_path, precision):
 
 
 def test_xla_trains_on_a_few_fixed_batch_shapes(tmp_path):
-    from translit.data import batches
+    from translit.data import training_batches
 
     path = write_recipe(tmp_path, train={"max_steps": 30, "log_every": 10, "xla": True})
     trainer = Trainer(load_recipe(path), str(tmp_path / "run"))
-    shapes = {tuple(s.shape[1:] for s in batch)
-              for batch in batches(trainer.train_data, 512, fixed_shapes=True)}
-    free_shapes = {tuple(s.shape[1:] for s in batch)
-                   for batch in batches(trainer.train_data, 512)}
-    assert len(shapes) <= 16 and len(shapes) <= len(free_shapes)
+
+    def shapes(fixed):
+        stream = training_batches(trainer.recipe.data.train, trainer.tokenizers, trainer.limits,
+                                  512, 1000, 1, fixed_shapes=fixed).take(100)
+        return {tuple(tensor.shape[1:] for tensor in batch[:3]) for batch in stream}
+
+    assert len(shapes(True)) <= 16 and len(shapes(True)) < len(shapes(False))
     trainer.train()
     with open(RunDir(str(tmp_path / "run")).metrics_path) as f:
         losses = [json.loads(line)["loss"] for line in f if '"train"' in line]

@@ -1,13 +1,20 @@
-"""Parallel corpus readers: a source and a target file (plain or .gz), or one TSV file."""
+"""Parallel corpus readers: source and target files (plain or .gz), or TSV files.
+
+A corpus path may be a glob pattern (``train.*.de``): its matches, sorted, are read in turn, the
+n-th source file aligned with the n-th target file.
+"""
 
 from __future__ import annotations
 
+import collections
+import glob
 import gzip
 import itertools
 import logging
+import random
 import sys
 from dataclasses import dataclass
-from typing import BinaryIO, Iterator, List, Optional
+from typing import BinaryIO, Iterator, List, Optional, Tuple
 
 from translit.errors import UserError
 
@@ -75,35 +82,88 @@ def _decode_lines(stream: BinaryIO, name: str) -> Iterator[str]:
 
 def read_parallel(src: Optional[str] = None, tgt: Optional[str] = None,
                   tsv: Optional[str] = None) -> ParallelCorpus:
-    """Reads a parallel corpus and checks it.
+    """Reads a parallel corpus into memory (see :func:`stream_pairs`).
 
-    Args:
-      src, tgt: aligned source and target files, one sentence per line.
-      tsv: instead of ``src``/``tgt``, one file of ``source<TAB>target`` lines.
     Returns:
       The pairs in file order; pairs with an empty (or whitespace-only) side are skipped, counted
       in ``skipped_empty`` and in the log.
     Raises:
-      UserError: line counts differ, a TSV line has no tab, or a file cannot be read.
+      UserError: as :func:`stream_pairs`, or no pair is left.
     """
-    if tsv is not None:
-        pairs = _read_tsv(tsv)
-        name = tsv
-    else:
-        pairs = aligned_lines(src, tgt)
-        name = f"{src} / {tgt}"
-    corpus = ParallelCorpus([], [])
-    for source, target in pairs:
-        if source.strip() and target.strip():
-            corpus.sources.append(source.strip())
-            corpus.targets.append(target.strip())
-        else:
-            corpus.skipped_empty += 1
-    if corpus.skipped_empty:
-        log.warning("%s: skipped %d pairs with an empty side", name, corpus.skipped_empty)
+    corpus, counts = ParallelCorpus([], []), collections.Counter()
+    for source, target in stream_pairs(src, tgt, tsv, counts):
+        corpus.sources.append(source)
+        corpus.targets.append(target)
+    corpus.skipped_empty = counts["skipped_empty"]
+    name = tsv if tsv is not None else f"{src} / {tgt}"
     if not corpus.sources:
         raise UserError(f"{name}: no sentence pairs (every line is empty)")
     return corpus
+
+
+def stream_pairs(src: Optional[str] = None, tgt: Optional[str] = None,
+                 tsv: Optional[str] = None, counts: Optional[collections.Counter] = None
+                 ) -> Iterator[Tuple[str, str]]:
+    """Yields the pairs of a parallel corpus as they are read, sides stripped; at the end, logs
+    how many pairs were skipped for an empty side.
+
+    Args:
+      src, tgt: aligned source and target files (or glob patterns), one sentence per line.
+      tsv: instead of ``src``/``tgt``, files of ``source<TAB>target`` lines.
+      counts: gets ``skipped_empty``, the number of pairs skipped.
+    Raises:
+      UserError: line counts differ, a TSV line has no tab, or a file cannot be read.
+    """
+    counts = collections.Counter() if counts is None else counts
+    for files in corpus_files(src, tgt, tsv):
+        for source, target in (_read_tsv(*files) if tsv is not None else aligned_lines(*files)):
+            source, target = source.strip(), target.strip()
+            if source and target:
+                yield source, target
+            else:
+                counts["skipped_empty"] += 1
+    if counts["skipped_empty"]:
+        log.warning("%s: skipped %d pairs with an empty side",
+                    tsv if tsv is not None else f"{src} / {tgt}", counts["skipped_empty"])
+
+
+def corpus_files(src: Optional[str] = None, tgt: Optional[str] = None,
+                 tsv: Optional[str] = None) -> List[Tuple[str, ...]]:
+    """The files of a corpus, glob patterns expanded: ``(source, target)`` pairs, or ``(tsv,)``.
+
+    Raises:
+      UserError: a pattern matches nothing, or the two sides match different numbers of files.
+    """
+    if tsv is not None:
+        return [(path,) for path in _expand(tsv)]
+    sources, targets = _expand(src), _expand(tgt)
+    if len(sources) != len(targets):
+        raise UserError(f"{src} matches {len(sources)} files but {tgt} matches {len(targets)}; "
+                        "each source file needs its target file (paired in sorted order)")
+    return list(zip(sources, targets))
+
+
+def _expand(pattern: str) -> List[str]:
+    if not any(char in pattern for char in "*?["):
+        return [pattern]
+    files = sorted(glob.glob(pattern))
+    if not files:
+        raise UserError(f"Corpus file not found: no file matches {pattern}")
+    return files
+
+
+def sample_pairs(pairs: Iterator[Tuple[str, str]], size: int, seed: int) -> List[Tuple[str, str]]:
+    """At most ``size`` pairs drawn uniformly from a stream in one pass (reservoir sampling),
+    in stream order when the stream is no longer than ``size``."""
+    rng, sample = random.Random(seed), []
+    for seen, pair in enumerate(pairs):
+        if seen < size:
+            sample.append(pair)
+        else:
+            slot = rng.randrange(seen + 1)
+            if slot < size:
+                sample[slot] = pair
+    return sample
 
 
 def aligned_lines(src: str, tgt: str) -> Iterator[tuple]:

@@ -1,98 +1,226 @@
-"""tf.data pipelines: tokenize once, drop over-long pairs, shuffle, bucket by length, batch by
-a token budget, right-pad.
+"""tf.data pipelines: corpus files streamed as text, checked and tokenized in the graph,
+over-long pairs dropped, shuffled in a bounded buffer, bucketed by length, batched by a token
+budget, right-padded.
+
+Memory is bounded by the buffers (shuffle, buckets, prefetch), never by the corpus: nothing is
+read into Python. A problem in the data (a line that is not UTF-8, a TSV line without a tab,
+files of different lengths) stops the stream with an error that :func:`data_error` turns into
+``PATH:LINE: what is wrong``.
 """
 
 from __future__ import annotations
 
-import logging
+import codecs
+import re
 from dataclasses import dataclass
-from typing import List
+from typing import Optional, Tuple
 
-import numpy as np
 import tensorflow as tf
 
-from translit.corpus import ParallelCorpus
+from translit.corpus import corpus_files
+from translit.recipe import Split
 from translit.tokenizers import Tokenizer, source_ids, target_ids
 
-log = logging.getLogger(__name__)
-_CHUNK = 8192  # sentences tokenized per eager call
+_MARK = "@@translit-data@@"  # brackets the message of a data error raised in the graph
+_LINES_PER_CALL = 512  # lines checked, and pairs tokenized, per vectorized call
+# What Python's str.strip removes: Unicode white space, including \x1c-\x1f and U+0085.
+_SPACE = r"[\s\x{0b}\x{1c}-\x{1f}\x{85}\pZ]"
+_EPOCHS = 2 ** 62  # "endless": passes over the data are counted up to this
+# The pipelines' functions are TensorFlow ops already: tracing them without autograph saves
+# seconds at every start.
+_ops = tf.autograph.experimental.do_not_convert
 
 
-@dataclass
-class EncodedCorpus:
-    """Token ids per pair: source pieces + EOS, target BOS + pieces + EOS."""
+@dataclass(frozen=True)
+class Shard:
+    """The share of a corpus one input pipeline reads: with at least ``count`` files, every
+    ``count``-th file from the ``index``-th; with fewer, every ``count``-th pair."""
 
-    sources: List[np.ndarray]
-    targets: List[np.ndarray]
-    dropped_too_long: int = 0
-
-    def __len__(self) -> int:
-        return len(self.sources)
+    index: int = 0
+    count: int = 1
 
 
-def encode_corpus(corpus: ParallelCorpus, source_tokenizer: Tokenizer,
-                  target_tokenizer: Tokenizer, max_src_tokens: int, max_tgt_tokens: int,
-                  name: str = "corpus") -> EncodedCorpus:
-    """Tokenizes a corpus and drops the pairs over the length limits (counted and logged)."""
-    sources = _encode(corpus.sources, lambda t: source_ids(source_tokenizer, t))
-    targets = _encode(corpus.targets, lambda t: target_ids(target_tokenizer, t))
-    encoded = EncodedCorpus([], [])
-    for source, target in zip(sources, targets):
-        if len(source) - 1 <= max_src_tokens and len(target) - 2 <= max_tgt_tokens:
-            encoded.sources.append(source)
-            encoded.targets.append(target)
-        else:
-            encoded.dropped_too_long += 1
-    if encoded.dropped_too_long:
-        log.warning("%s: dropped %d of %d pairs over the length limits (%d source, %d target "
-                    "tokens)", name, encoded.dropped_too_long, len(sources), max_src_tokens,
-                    max_tgt_tokens)
-    return encoded
+@dataclass(frozen=True)
+class Limits:
+    """Pairs with more source or target pieces (specials not counted) are left out."""
+
+    source: int
+    target: int
+
+    @property
+    def longest(self) -> int:
+        """The longest side a kept pair can have, specials included (target: BOS and EOS)."""
+        return max(self.source + 1, self.target + 2)
 
 
-def _encode(texts: List[str], to_ids) -> List[np.ndarray]:
-    rows = []
-    for start in range(0, len(texts), _CHUNK):
-        ragged = to_ids(tf.constant(texts[start:start + _CHUNK]))
-        values, splits = ragged.flat_values.numpy(), ragged.row_splits.numpy()
-        rows.extend(np.split(values, splits[1:-1]))
-    return rows
+def data_error(error: tf.errors.OpError) -> Optional[str]:
+    """The ``PATH:LINE: ...`` message of a data error raised by these pipelines, else None."""
+    found = re.search(re.escape(_MARK) + r"(.*?)" + re.escape(_MARK), error.message or "",
+                      re.DOTALL)
+    if not found:
+        return None
+    # The assertion's message came C-escaped (quotes, non-ASCII bytes of a path).
+    return codecs.escape_decode(found.group(1).encode("utf-8"))[0].decode("utf-8", "replace")
 
 
-def batches(encoded: EncodedCorpus, batch_tokens: int, shuffle_buffer: int = 0,
-            seed: int = 0, fixed_shapes: bool = False, repeat: bool = False) -> tf.data.Dataset:
-    """Batches of (source (batch, src_time), target_in (batch, tgt_time), target_out).
+def text_pairs(split: Split, shard: Shard = Shard(), seed=None) -> tf.data.Dataset:
+    """(source, target) string scalars of a corpus, sides stripped, pairs with an empty side
+    left out: the pairs :func:`translit.corpus.stream_pairs` yields, read by tf.data."""
+    return line_batches(split, shard, seed).unbatch()
 
-    A batch holds at most ``batch_tokens`` tokens of its longer side, padding included (one
-    sentence at least); pairs whose longer side has the same length are batched together. With
-    ``shuffle_buffer`` > 0, pairs and batches are reshuffled on every pass. With
-    ``fixed_shapes``, both sides are padded to the end of their length bucket, so that batches
-    come in a few shapes only (for XLA, which compiles each shape once). With ``repeat``, the
-    pairs are read endlessly before they are batched, so that no pass ends in part-filled
-    batches of every length.
+
+def line_batches(split: Split, shard: Shard = Shard(), seed=None) -> tf.data.Dataset:
+    """Batches of (sources (lines,), targets (lines,)) strings: the pairs of :func:`text_pairs`,
+    read, checked and filtered a few hundred lines at a time.
+
+    Args:
+      shard: the share to read.
+      seed: when given, several files are read in an order shuffled with it (int or tensor).
     """
-    dataset = tf.data.Dataset.from_tensor_slices((_ragged(encoded.sources),
-                                                  _ragged(encoded.targets))).map(_dense)
-    if shuffle_buffer:
-        dataset = dataset.shuffle(min(shuffle_buffer, len(encoded)), seed=seed,
-                                  reshuffle_each_iteration=True)
-    if repeat:
-        dataset = dataset.repeat()
-    longest = max(max(len(s), len(t)) for s, t in zip(encoded.sources, encoded.targets))
-    dataset = dataset.apply(_bucket_by_tokens(batch_tokens, longest, fixed_shapes))
-    if shuffle_buffer:
-        dataset = dataset.shuffle(64, seed=seed + 1, reshuffle_each_iteration=True)
-    return dataset.map(_teacher_forcing).prefetch(tf.data.AUTOTUNE)
+    files = corpus_files(split.src, split.tgt, split.tsv)
+    by_file = len(files) >= shard.count
+    if by_file:
+        files = files[shard.index::shard.count]
+    columns = [list(column) for column in zip(*files)]  # [[src...], [tgt...]] or [[tsv...]]
+    dataset = tf.data.Dataset.from_tensor_slices((*columns, list(range(len(files)))))
+    if seed is not None and len(files) > 1:
+        dataset = dataset.shuffle(len(files), seed=seed)
+    line_shard = shard if not by_file else Shard()
+    read = _tsv_pairs if split.tsv is not None else _file_pairs
+    return dataset.flat_map(_ops(lambda *file: read(*file, line_shard)))
 
 
-def _ragged(rows: List[np.ndarray]) -> tf.RaggedTensor:
-    values = np.concatenate(rows).astype(np.int32)
-    return tf.RaggedTensor.from_row_lengths(values, [len(r) for r in rows])
+def _file_pairs(src, tgt, file_index, shard: Shard) -> tf.data.Dataset:
+    """Batches of the checked, stripped line pairs of two aligned files (string scalars)."""
+    def batches_then_empty(path):  # batches of lines, then empty batches forever
+        lines = tf.data.TextLineDataset(path, compression_type=_compression(path))
+        return lines.batch(_LINES_PER_CALL).concatenate(
+            tf.data.Dataset.from_tensors(tf.zeros([0], tf.string)).repeat())
+
+    both = tf.data.Dataset.zip(batches_then_empty(src), batches_then_empty(tgt)).enumerate()
+    both = both.take_while(_ops(lambda index, sides: tf.size(sides[0]) + tf.size(sides[1]) > 0))
+
+    def check(index, sides):  # sides: (lines,) strings each
+        sources, targets = sides
+        count = tf.minimum(tf.size(sources), tf.size(targets))
+        numbers = index * _LINES_PER_CALL + 1 + tf.range(count, dtype=tf.int64)  # from 1
+        source_goes_on = tf.size(sources) > count
+        _fail_unless(tf.size(sources) == tf.size(targets), [
+            tf.where(source_goes_on, tgt, src), " ends after line ",
+            _text(index * _LINES_PER_CALL + tf.cast(count, tf.int64)), " but ",
+            tf.where(source_goes_on, src, tgt), " goes on; the files must be aligned line by "
+            "line"])
+        sources = _strip(_checked(src, numbers, sources[:count]))
+        targets = _strip(_checked(tgt, numbers, targets[:count]))
+        return _kept(sources, targets, numbers, file_index, shard)
+
+    return both.map(_ops(check))
 
 
-def _dense(source, target):
-    """Slices of a RaggedTensor arrive as 1-D tensors typed ragged; padded_batch wants dense."""
-    return tf.identity(source), tf.identity(target)
+def _tsv_pairs(path, file_index, shard: Shard) -> tf.data.Dataset:
+    """Batches of the checked (source, target) columns of a TSV file's lines."""
+    lines = tf.data.TextLineDataset(path, compression_type=_compression(path))
+
+    def split(index, texts):  # (lines,) strings
+        numbers = index * _LINES_PER_CALL + 1 + tf.range(tf.size(texts, tf.int64))
+        texts = _checked(path, numbers, texts)
+        columns = tf.strings.split(texts, "\t")  # (lines, None)
+        ok = (columns.row_lengths() > 1) | (tf.strings.length(_strip(texts)) == 0)
+        first = numbers[tf.argmin(tf.cast(ok, tf.int32))]
+        _fail_unless(tf.reduce_all(ok), [path, ":", _text(first),
+                                         ": expected 'source<TAB>target', found no tab"])
+        padded = columns.to_tensor("", shape=[None, 2])  # (lines, 2)
+        return _kept(_strip(padded[:, 0]), _strip(padded[:, 1]), numbers, file_index, shard)
+
+    return lines.batch(_LINES_PER_CALL).enumerate().map(_ops(split))
+
+
+def _kept(sources, targets, numbers, file_index, shard: Shard):
+    """The pairs without an empty side; with ``shard.count`` > 1, only those whose line number
+    plus file index falls into the shard."""
+    keep = (tf.strings.length(sources) > 0) & (tf.strings.length(targets) > 0)
+    if shard.count > 1:
+        keep &= (numbers + tf.cast(file_index, tf.int64)) % shard.count == shard.index
+    return tf.boolean_mask(sources, keep), tf.boolean_mask(targets, keep)
+
+
+def _checked(path, numbers, lines):
+    """Lines checked for UTF-8 (the first bad one named), a first line's byte order mark
+    removed."""
+    valid = tf.equal(tf.strings.unicode_transcode(lines, "UTF-8", "UTF-8", errors="replace"),
+                     lines)
+    first = numbers[tf.argmin(tf.cast(valid, tf.int32))]
+    _fail_unless(tf.reduce_all(valid), [path, ":", _text(first), ": not valid UTF-8; convert "
+                                        "the file to UTF-8, e.g. with iconv"])
+    return tf.where(numbers == 1, tf.strings.regex_replace(lines, "^\ufeff", ""), lines)
+
+
+def _strip(texts):
+    return tf.strings.regex_replace(texts, f"^{_SPACE}+|{_SPACE}+$", "")
+
+
+def _fail_unless(condition, parts) -> None:
+    tf.debugging.Assert(condition, [tf.strings.join([_MARK, *parts, _MARK])])
+
+
+def _text(number):
+    return tf.strings.as_string(number)
+
+
+def _compression(path):
+    return tf.where(tf.strings.regex_full_match(path, r".*\.gz"), "GZIP", "")
+
+
+def token_pairs(split: Split, tokenizers: Tuple[Tokenizer, Tokenizer], limits: Limits,
+                shard: Shard = Shard(), seed=None) -> tf.data.Dataset:
+    """(source ids (src_time,), target ids (tgt_time,)) of a corpus's pairs within ``limits``:
+    source pieces + EOS, BOS + target pieces + EOS, tokenized in parallel in the graph."""
+    source_tokenizer, target_tokenizer = tokenizers
+
+    def tokenize(sources, targets):  # (pairs,) strings -> two (pairs, None) ragged ids
+        source, target = source_ids(source_tokenizer, sources), target_ids(target_tokenizer,
+                                                                           targets)
+        keep = ((source.row_lengths() - 1 <= limits.source)
+                & (target.row_lengths() - 2 <= limits.target))
+        return tf.ragged.boolean_mask(source, keep), tf.ragged.boolean_mask(target, keep)
+
+    pairs = line_batches(split, shard, seed)
+    return (pairs.map(_ops(tokenize), num_parallel_calls=tf.data.AUTOTUNE).unbatch()
+            .map(_ops(lambda source, target: (tf.identity(source), tf.identity(target)))))
+
+
+def training_batches(split: Split, tokenizers, limits: Limits, batch_tokens: int,
+                     shuffle_buffer: int, seed: int, first_epoch: int = 0,
+                     fixed_shapes: bool = False, shard: Shard = Shard()) -> tf.data.Dataset:
+    """An endless stream of shuffled training batches, pass after pass over the corpus.
+
+    Each pass (epoch) reads the files again, in a new order when there are several, and
+    shuffles the pairs in a buffer of ``shuffle_buffer`` with its own seed.
+
+    Returns:
+      batches of (source (batch, src_time), target_in (batch, tgt_time), target_out, epochs
+      (batch,)), ``epochs`` being the pass of each pair, from ``first_epoch`` on.
+    """
+    def one_pass(epoch):
+        pass_seed = seed + 7919 * epoch
+        return (token_pairs(split, tokenizers, limits, shard, seed=pass_seed)
+                .shuffle(shuffle_buffer, seed=pass_seed)
+                .map(_ops(lambda source, target: (source, target, epoch))))
+
+    dataset = tf.data.Dataset.range(first_epoch, _EPOCHS).flat_map(_ops(one_pass))
+    # No shuffle of the batches: it would read passes ahead and blur the epoch; the pairs come
+    # shuffled, so buckets fill, and batches leave, in random order.
+    dataset = dataset.apply(_bucket_by_tokens(batch_tokens, limits.longest, fixed_shapes))
+    return dataset.map(_ops(lambda source, target, epochs: (
+        *_teacher_forcing(source, target), epochs))).prefetch(tf.data.AUTOTUNE)
+
+
+def evaluation_batches(split: Split, tokenizers, limits: Limits,
+                       batch_tokens: int) -> tf.data.Dataset:
+    """Batches of (source, target_in, target_out) of a corpus, tokenized once and cached."""
+    dataset = token_pairs(split, tokenizers, limits)
+    dataset = dataset.apply(_bucket_by_tokens(batch_tokens, limits.longest, False))
+    return dataset.map(_ops(_teacher_forcing)).cache()
 
 
 def _bucket_by_tokens(batch_tokens: int, longest: int, fixed_shapes: bool):
@@ -103,8 +231,8 @@ def _bucket_by_tokens(batch_tokens: int, longest: int, fixed_shapes: bool):
     boundaries = list(range(width + 1, last + 1, width))
     sizes = [max(1, batch_tokens // (end - 1)) for end in boundaries + [longest + 1]]
     return lambda dataset: dataset.bucket_by_sequence_length(
-        lambda s, t: tf.maximum(tf.shape(s)[0], tf.shape(t)[0]), boundaries, sizes,
-        pad_to_bucket_boundary=fixed_shapes)
+        _ops(lambda source, target, *_: tf.maximum(tf.shape(source)[0], tf.shape(target)[0])),
+        boundaries, sizes, pad_to_bucket_boundary=fixed_shapes)
 
 
 def _teacher_forcing(source, target):

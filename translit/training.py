@@ -24,8 +24,9 @@ import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
 from translit import scoring
-from translit.corpus import read_parallel
-from translit.data import batches, encode_corpus
+from translit.corpus import read_parallel, sample_pairs, stream_pairs
+from translit.data import (Limits, Shard, data_error, evaluation_batches, token_pairs,
+                           training_batches)
 from translit.distribute import is_chief, num_workers, worker_scratch_dir
 from translit.errors import TrainingInterrupted, UserError
 from translit.interrupts import StopRequests
@@ -34,7 +35,8 @@ from translit.progress import Meter, Progress, timestamp
 from translit.recipe import Recipe, Split, save_recipe
 from translit.run_dir import RunDir
 from translit.schedules import LearningRate
-from translit.tokenizers import PAD_ID, load_tokenizers, train_tokenizers
+from translit.tokenizers import (PAD_ID, load_tokenizers, source_ids, target_ids,
+                                 train_tokenizers)
 from translit.translator import Translator
 
 log = logging.getLogger(__name__)
@@ -167,24 +169,37 @@ class Trainer:
                 raise self.run.unwritable(e) from None
 
     def _prepare_data(self) -> None:
-        data, config = self.recipe.data, self.recipe.tokenizer
-        train = _read(data.train)
-        log.info("training corpus: %d pairs", len(train))
+        """Loads or trains the tokenizers (on a sample drawn while streaming the training
+        corpus), reads the dev set, and checks that the training stream yields a pair."""
+        data, config, split = self.recipe.data, self.recipe.tokenizer, self.recipe.data.train
         if self._reuse_tokenizer and os.path.isdir(self.run.tokenizer_dir):
             tokenizers = load_tokenizers(config, self.run.tokenizer_dir)
-        else:  # SentencePiece training is deterministic: every worker gets the same model
-            log.info("training the %s tokenizer", config.type)
+        else:  # the sample and SentencePiece are deterministic: every worker gets the same model
+            # A joint tokenizer learns from both sides: half as many pairs give as many sentences.
+            size = max(1, config.max_training_sentences // (2 if config.joint else 1))
+            sample = sample_pairs(stream_pairs(split.src, split.tgt, split.tsv), size,
+                                  self.recipe.train.seed)
+            if not sample:
+                raise UserError(f"{_name(split)}: no sentence pairs (every line is empty)")
+            log.info("training the %s tokenizer on %d pairs%s", config.type, len(sample),
+                     " (a sample)" if len(sample) == size else "")
             target = os.path.join(self.write_dir, "tokenizer")
-            tokenizers = train_tokenizers(config, train.sources, train.targets, target + ".tmp")
+            tokenizers = train_tokenizers(config, [pair[0] for pair in sample],
+                                          [pair[1] for pair in sample], target + ".tmp")
             os.replace(target + ".tmp", target)
+            self.limits = Limits(data.max_src_tokens, data.max_tgt_tokens)
+            _log_over_limits(sample, tokenizers, self.limits, _name(split))
+            del sample
+        self.tokenizers = tokenizers
         self.source_tokenizer, self.target_tokenizer = tokenizers
-        limits = (data.max_src_tokens, data.max_tgt_tokens)
-        self.train_data = encode_corpus(train, *tokenizers, *limits, name="train")
+        self.limits = Limits(data.max_src_tokens, data.max_tgt_tokens)
         self.valid = _read(data.valid)
-        self.valid_data = encode_corpus(self.valid, *tokenizers, *limits, name="valid")
-        if not len(self.train_data):
-            raise UserError("Every training pair is over the length limits "
-                            f"data.max_src_tokens={limits[0]}, data.max_tgt_tokens={limits[1]}")
+        with _data_errors():
+            first = next(iter(token_pairs(split, tokenizers, self.limits).take(1)), None)
+        if first is None:
+            raise UserError(f"{_name(split)}: every training pair is over the length limits "
+                            f"data.max_src_tokens={self.limits.source}, "
+                            f"data.max_tgt_tokens={self.limits.target}")
 
     def _restore(self) -> None:
         """Resumes from the newest readable checkpoint (the chief's, also for the other workers);
@@ -207,14 +222,18 @@ class Trainer:
 
     # -- the step ----------------------------------------------------------------------------
 
-    def _replica_step(self, source, target_in, target_out):
+    def _replica_step(self, source, target_in, target_out, epochs):
         """One replica's forward and backward pass; gradients summed over replicas.
 
         Returns:
-          the replica's share of the loss, the gradient norm, and the global batch's counts
-          (source tokens, target tokens, target positions including padding).
+          the replica's share of the loss, the gradient norm, the global batch's counts
+          (source tokens, target tokens, target positions including padding), and the epoch:
+          the pass of the newest pair, the lowest over the replicas (so that every worker
+          counts epochs alike; a replica given no pair does not count).
         """
         context = tf.distribute.get_replica_context()
+        newest = tf.where(tf.size(epochs) > 0, tf.reduce_max(epochs), tf.int64.max)
+        epoch = tf.reduce_min(context.all_gather(tf.reshape(newest, [1]), axis=0))
         train = self.recipe.train
         local_counts = tf.stack([
             tf.reduce_sum(tf.cast(tf.not_equal(source, PAD_ID), tf.float32)),
@@ -235,7 +254,7 @@ class Trainer:
         if replicas > 1:
             gradients = [g / replicas for g in gradients]
         self.optimizer.apply(gradients, variables)
-        return loss, norm, counts
+        return loss, norm, counts, epoch
 
     def _forward_backward(self, source, target_in, target_out, global_tokens, scale):
         """Loss share of this replica's batch and its gradients (times the loss scale)."""
@@ -252,10 +271,11 @@ class Trainer:
     def _make_train_step(self, element_spec):
         @tf.function(input_signature=[element_spec], autograph=False)  # as Translator.translate
         def train_step(batch):
-            loss, norm, counts = self.strategy.run(self._replica_step, args=batch)
+            loss, norm, counts, epoch = self.strategy.run(self._replica_step, args=batch)
             self.step.assign_add(1)
             first = self.strategy.experimental_local_results  # equal on all replicas
-            return self.strategy.reduce(_SUM, loss, axis=None), first(norm)[0], first(counts)[0]
+            return (self.strategy.reduce(_SUM, loss, axis=None), first(norm)[0],
+                    first(counts)[0], first(epoch)[0])
         return train_step
 
     # -- the loop ----------------------------------------------------------------------------
@@ -264,13 +284,12 @@ class Trainer:
         """Trains until ``max_steps``, ``max_epochs`` or early stopping. Returns the final record:
         the best checkpoint's dev (and test) scores."""
         train = self.recipe.train
-        dataset, steps_per_epoch = self._training_batches()
-        batches_in = iter(self.strategy.experimental_distribute_dataset(dataset))
+        batches_in = iter(self._distributed_batches(seed=train.seed + int(self.step)))
         train_step = self._make_train_step(batches_in.element_spec)
         meter, progress = Meter(), Progress(train.max_steps, enabled=self.chief)
         first_step = int(self.step)
         try:
-            self._loop(train_step, batches_in, steps_per_epoch, meter, progress)
+            self._loop(train_step, batches_in, meter, progress)
             if int(self.step) > first_step:
                 self._select(self.evaluate())  # the last weights compete too
             self._save_final()
@@ -286,8 +305,7 @@ class Trainer:
             shutil.rmtree(self.write_dir, ignore_errors=True)
         return record
 
-    def _loop(self, train_step, batches_in, steps_per_epoch: int, meter: Meter,
-              progress: Progress) -> None:
+    def _loop(self, train_step, batches_in, meter: Meter, progress: Progress) -> None:
         """Steps, logs, evaluates and saves until :meth:`_done` or early stopping.
 
         Raises:
@@ -296,9 +314,9 @@ class Trainer:
         train = self.recipe.train
         with StopRequests(enabled=num_workers(self.strategy) == 1) as stop_requests:
             while not self._done():
-                loss, norm, counts = train_step(next(batches_in))
+                loss, norm, counts, epoch = train_step(self._next_batch(batches_in))
                 step = int(self.step)
-                self.epoch.assign(step // steps_per_epoch)
+                self.epoch.assign(max(int(self.epoch), int(epoch)))
                 meter.add(float(loss), counts.numpy().tolist())
                 progress.update(step, int(self.epoch))
                 if step % train.log_every == 0:
@@ -319,22 +337,48 @@ class Trainer:
                                              "evaluations": int(self.bad_evaluations)}))
                     return
 
-    def _training_batches(self):
-        """An endless shuffled stream of batches, and how many steps make one epoch.
+    def _distributed_batches(self, seed: int):
+        """The training batches for every replica; ``seed`` shuffles them (a resumed run passes
+        another, to reshuffle).
 
-        Workers of a multi-worker run each take every n-th batch of the same stream.
+        One worker splits each batch of ``batch_tokens`` between its replicas (so that a step
+        is the same step on one device or several); several workers each read their own share
+        of the corpus (see :class:`Shard`) in batches of ``batch_tokens`` / replicas.
         """
-        train = self.recipe.train
-        workers = num_workers(self.strategy)
-        budget = max(1, train.batch_tokens // workers)  # batch_tokens is the global budget
-        one_pass = sum(1 for _ in batches(self.train_data, budget))
-        steps_per_epoch = max(1, -(-one_pass // workers))
-        dataset = batches(self.train_data, budget, train.shuffle_buffer, train.seed,
-                          fixed_shapes=train.xla, repeat=True)
-        options = tf.data.Options()
-        policy = tf.data.experimental.AutoShardPolicy.DATA  # shard batches, not files
-        options.experimental_distribute.auto_shard_policy = policy
-        return dataset.with_options(options), steps_per_epoch
+        train, replicas = self.recipe.train, self.strategy.num_replicas_in_sync
+
+        def batches(budget: int, shard: Shard) -> tf.data.Dataset:
+            return training_batches(self.recipe.data.train, self.tokenizers, self.limits,
+                                    budget, train.shuffle_buffer, seed, int(self.epoch),
+                                    train.xla, shard)
+
+        if num_workers(self.strategy) == 1:
+            options = tf.data.Options()
+            options.experimental_distribute.auto_shard_policy = (
+                tf.data.experimental.AutoShardPolicy.OFF)
+            dataset = batches(train.batch_tokens, Shard()).with_options(options)
+            return self.strategy.experimental_distribute_dataset(dataset)
+        return self.strategy.distribute_datasets_from_function(
+            lambda context: batches(max(1, train.batch_tokens // replicas),
+                                    Shard(context.input_pipeline_id, context.num_input_pipelines)))
+
+    def _next_batch(self, batches_in):
+        """The next batch; bad data stops the training with the file and line named, after a
+        checkpoint of what was trained (one worker; a cluster resumes from its last one)."""
+        try:
+            return next(batches_in)
+        except tf.errors.InvalidArgumentError as e:
+            message = data_error(e)
+            if message is None:
+                raise
+        step = int(self.step)
+        if num_workers(self.strategy) == 1 and step:
+            self._save_final()
+        latest = tf.train.latest_checkpoint(self.run.checkpoint_dir)
+        kept = (f"training stopped at step {step}, last checkpoint {latest}" if latest
+                else "training stopped before its first checkpoint")
+        raise UserError(f"{message}; {kept}: fix the data (`translit corpus check` lists such "
+                        "lines) and run the same command to resume") from None
 
     def _done(self) -> bool:
         train = self.recipe.train
@@ -434,6 +478,11 @@ class Trainer:
         return {f"{name}_{metric}": result["score"] for metric, result in scores.items()}
 
     @functools.cached_property
+    def _dev_batches(self) -> tf.data.Dataset:
+        return evaluation_batches(self.recipe.data.valid, self.tokenizers, self.limits,
+                                  self.recipe.train.batch_tokens)
+
+    @functools.cached_property
     def _translator(self) -> Translator:
         """Greedy search on the training model (one graph, traced once)."""
         decode = dataclasses.replace(self.recipe.decode, beam_size=1)
@@ -442,8 +491,7 @@ class Trainer:
 
     def _dev_loss(self) -> float:
         total, tokens = 0.0, 0.0
-        for source, target_in, target_out in batches(self.valid_data,
-                                                     self.recipe.train.batch_tokens):
+        for source, target_in, target_out in self._dev_batches:
             loss_sum, count = token_loss(self.model, source, target_in, target_out)
             total, tokens = total + float(loss_sum), tokens + float(count)
         return round(total / max(tokens, 1.0), 4)
@@ -471,6 +519,40 @@ def _metrics_for(valid_metric: str):
 
 def _read(split: Split):
     return read_parallel(split.src, split.tgt, split.tsv)
+
+
+def _log_over_limits(sample, tokenizers, limits: Limits, name: str, size: int = 10_000):
+    """Logs how many pairs are over the length limits: exactly when the tokenizer's sample is
+    the whole corpus (up to ``size`` pairs), else as estimated on ``size`` sampled pairs."""
+    pairs = sample[:size]
+    source = source_ids(tokenizers[0], tf.constant([pair[0] for pair in pairs]))
+    target = target_ids(tokenizers[1], tf.constant([pair[1] for pair in pairs]))
+    over = int(tf.reduce_sum(tf.cast((source.row_lengths() - 1 > limits.source)
+                                     | (target.row_lengths() - 2 > limits.target), tf.int32)))
+    if not over:
+        return
+    what = f"pairs over the length limits ({limits.source} source, {limits.target} target tokens)"
+    if len(pairs) == len(sample):
+        log.warning("%s: dropped %d of %d %s", name, over, len(pairs), what)
+    else:
+        log.warning("%s: about %.1f%% of the %s are left out (%d of %d sampled pairs)", name,
+                    100 * over / len(pairs), what, over, len(pairs))
+
+
+def _name(split: Split) -> str:
+    return split.tsv if split.tsv is not None else f"{split.src} / {split.tgt}"
+
+
+@contextlib.contextmanager
+def _data_errors():
+    """Turns a data error of the tf.data pipelines into a UserError naming file and line."""
+    try:
+        yield
+    except tf.errors.InvalidArgumentError as e:
+        message = data_error(e)
+        if message is None:
+            raise
+        raise UserError(message) from None
 
 
 def _changed_settings(saved: Recipe, new: Recipe) -> List[str]:
