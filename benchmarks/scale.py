@@ -60,7 +60,8 @@ def run_training(source_tree: str, corpus: tuple, run_dir: str, steps: int) -> d
     for key, value in settings.items():
         command += ["--set", f"{key}={value}"]
     metrics = os.path.join(run_dir, "metrics.jsonl")
-    seen = _lines(metrics)
+    if os.path.exists(metrics):  # a run without a checkpoint starts afresh: its metrics too
+        os.remove(metrics)
     start = time.monotonic()
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, env=_env(source_tree))
@@ -68,8 +69,7 @@ def run_training(source_tree: str, corpus: tuple, run_dir: str, steps: int) -> d
     while len(records) < steps:
         if process.poll() is not None:
             raise RuntimeError(f"translit train exited with {process.returncode}: {command}")
-        records = [json.loads(line) for line in _lines(metrics)[len(seen):]
-                   if '"type": "train"' in line]
+        records = [json.loads(line) for line in _lines(metrics) if '"type": "train"' in line]
         if records and first_step_s is None:
             first_step_s = time.monotonic() - start
         time.sleep(0.05)
@@ -124,7 +124,7 @@ def main() -> None:
     parser.add_argument("--work", required=True, help="a directory for corpora and runs")
     parser.add_argument("--corpus-dir", default=os.path.join(REPO, "..", "shared", "corpora",
                                                              "multi30k"))
-    parser.add_argument("--factors", default="1,10,100")
+    parser.add_argument("--factors", default="1,10,100", help="empty: no training")
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--compare-with", help="another translit source tree, for the 1x run")
     parser.add_argument("--translate-model", help="a run directory to translate with")
@@ -134,7 +134,7 @@ def main() -> None:
     os.makedirs(args.work, exist_ok=True)
     result = {"machine": describe(), "recipe": os.path.relpath(RECIPE, REPO), "training": [],
               "translate": []}
-    for factor in map(int, args.factors.split(",")):
+    for factor in (int(factor) for factor in args.factors.split(",") if factor):
         corpus = make_corpus(args.corpus_dir, args.work, factor)
         trees = [("this", REPO)] + ([("compare", args.compare_with)]
                                     if args.compare_with and factor == 1 else [])

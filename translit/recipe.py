@@ -57,7 +57,9 @@ class TokenizerConfig:
     vocab_size: int = field(default=8000, metadata=_bounds(8))
     joint: bool = True
     character_coverage: float = field(default=1.0, metadata=_bounds(0.0, 1.0, low_open=True))
-    max_training_sentences: int = field(default=1_000_000, metadata=_bounds(1))
+    # sentences the tokenizer learns from, sampled while streaming the corpus (SentencePiece's
+    # memory grows with them: 500k keep a start on a large corpus under 2 GB)
+    max_training_sentences: int = field(default=500_000, metadata=_bounds(1))
 
 
 @dataclass

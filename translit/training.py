@@ -555,6 +555,10 @@ def _data_errors():
         raise UserError(message) from None
 
 
+# Settings that only chose what a trained tokenizer learnt from: a run resumes whatever they say.
+_SAMPLE_ONLY = {"tokenizer.max_training_sentences"}
+
+
 def _changed_settings(saved: Recipe, new: Recipe) -> List[str]:
     """The tokenizer and model settings that differ, as ``section.key=OLD, the recipe now says
     NEW``."""
@@ -563,7 +567,8 @@ def _changed_settings(saved: Recipe, new: Recipe) -> List[str]:
         before = dataclasses.asdict(getattr(saved, section))
         now = dataclasses.asdict(getattr(new, section))
         changes += [f"{section}.{key}={value!r}, the recipe now says {now[key]!r}"
-                    for key, value in before.items() if value != now[key]]
+                    for key, value in before.items()
+                    if value != now[key] and f"{section}.{key}" not in _SAMPLE_ONLY]
     return changes
 
 
