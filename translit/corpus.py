@@ -95,9 +95,8 @@ def read_parallel(src: Optional[str] = None, tgt: Optional[str] = None,
         corpus.sources.append(source)
         corpus.targets.append(target)
     corpus.skipped_empty = counts["skipped_empty"]
-    name = tsv if tsv is not None else f"{src} / {tgt}"
     if not corpus.sources:
-        raise UserError(f"{name}: no sentence pairs (every line is empty)")
+        raise UserError(f"{corpus_name(src, tgt, tsv)}: no sentence pairs (every line is empty)")
     return corpus
 
 
@@ -123,8 +122,14 @@ def stream_pairs(src: Optional[str] = None, tgt: Optional[str] = None,
             else:
                 counts["skipped_empty"] += 1
     if counts["skipped_empty"]:
-        log.warning("%s: skipped %d pairs with an empty side",
-                    tsv if tsv is not None else f"{src} / {tgt}", counts["skipped_empty"])
+        log.warning("%s: skipped %d pairs with an empty side", corpus_name(src, tgt, tsv),
+                    counts["skipped_empty"])
+
+
+def corpus_name(src: Optional[str] = None, tgt: Optional[str] = None,
+                tsv: Optional[str] = None) -> str:
+    """How messages name a corpus: ``SRC / TGT``, or the TSV file."""
+    return tsv if tsv is not None else f"{src} / {tgt}"
 
 
 def corpus_files(src: Optional[str] = None, tgt: Optional[str] = None,

@@ -47,6 +47,12 @@ class Limits:
     source: int
     target: int
 
+    def fits(self, source: tf.RaggedTensor, target: tf.RaggedTensor) -> tf.Tensor:
+        """(pairs,) bool: which pairs of source ids (pieces + EOS) and target ids (BOS + pieces
+        + EOS), both (pairs, None), are within the limits."""
+        return ((source.row_lengths() - 1 <= self.source)
+                & (target.row_lengths() - 2 <= self.target))
+
     @property
     def longest(self) -> int:
         """The longest side a kept pair can have, specials included (target: BOS and EOS)."""
@@ -180,8 +186,7 @@ def token_pairs(split: Split, tokenizers: Tuple[Tokenizer, Tokenizer], limits: L
     def tokenize(sources, targets):  # (pairs,) strings -> two (pairs, None) ragged ids
         source, target = source_ids(source_tokenizer, sources), target_ids(target_tokenizer,
                                                                            targets)
-        keep = ((source.row_lengths() - 1 <= limits.source)
-                & (target.row_lengths() - 2 <= limits.target))
+        keep = limits.fits(source, target)
         return tf.ragged.boolean_mask(source, keep), tf.ragged.boolean_mask(target, keep)
 
     pairs = line_batches(split, shard, seed)

@@ -24,7 +24,7 @@ import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
 from translit import scoring
-from translit.corpus import read_parallel, sample_pairs, stream_pairs
+from translit.corpus import corpus_name, read_parallel, sample_pairs, stream_pairs
 from translit.data import (Limits, Shard, data_error, evaluation_batches, token_pairs,
                            training_batches)
 from translit.distribute import is_chief, num_workers, worker_scratch_dir
@@ -172,6 +172,7 @@ class Trainer:
         """Loads or trains the tokenizers (on a sample drawn while streaming the training
         corpus), reads the dev set, and checks that the training stream yields a pair."""
         data, config, split = self.recipe.data, self.recipe.tokenizer, self.recipe.data.train
+        self.limits = Limits(data.max_src_tokens, data.max_tgt_tokens)
         if self._reuse_tokenizer and os.path.isdir(self.run.tokenizer_dir):
             tokenizers = load_tokenizers(config, self.run.tokenizer_dir)
         else:  # the sample and SentencePiece are deterministic: every worker gets the same model
@@ -187,12 +188,10 @@ class Trainer:
             tokenizers = train_tokenizers(config, [pair[0] for pair in sample],
                                           [pair[1] for pair in sample], target + ".tmp")
             os.replace(target + ".tmp", target)
-            self.limits = Limits(data.max_src_tokens, data.max_tgt_tokens)
             _log_over_limits(sample, tokenizers, self.limits, _name(split))
             del sample
         self.tokenizers = tokenizers
         self.source_tokenizer, self.target_tokenizer = tokenizers
-        self.limits = Limits(data.max_src_tokens, data.max_tgt_tokens)
         self.valid = _read(data.valid)
         with _data_errors():
             first = next(iter(token_pairs(split, tokenizers, self.limits).take(1)), None)
@@ -366,11 +365,10 @@ class Trainer:
         """The next batch; bad data stops the training with the file and line named, after a
         checkpoint of what was trained (one worker; a cluster resumes from its last one)."""
         try:
-            return next(batches_in)
-        except tf.errors.InvalidArgumentError as e:
-            message = data_error(e)
-            if message is None:
-                raise
+            with _data_errors():
+                return next(batches_in)
+        except UserError as e:
+            message = str(e)
         step = int(self.step)
         if num_workers(self.strategy) == 1 and step:
             self._save_final()
@@ -527,8 +525,7 @@ def _log_over_limits(sample, tokenizers, limits: Limits, name: str, size: int = 
     pairs = sample[:size]
     source = source_ids(tokenizers[0], tf.constant([pair[0] for pair in pairs]))
     target = target_ids(tokenizers[1], tf.constant([pair[1] for pair in pairs]))
-    over = int(tf.reduce_sum(tf.cast((source.row_lengths() - 1 > limits.source)
-                                     | (target.row_lengths() - 2 > limits.target), tf.int32)))
+    over = len(pairs) - int(tf.reduce_sum(tf.cast(limits.fits(source, target), tf.int32)))
     if not over:
         return
     what = f"pairs over the length limits ({limits.source} source, {limits.target} target tokens)"
@@ -540,7 +537,7 @@ def _log_over_limits(sample, tokenizers, limits: Limits, name: str, size: int = 
 
 
 def _name(split: Split) -> str:
-    return split.tsv if split.tsv is not None else f"{split.src} / {split.tgt}"
+    return corpus_name(split.src, split.tgt, split.tsv)
 
 
 @contextlib.contextmanager
