@@ -163,8 +163,11 @@ def recipe_from_dict(raw: dict, where: str) -> Recipe:
 
 
 def save_recipe(recipe: Recipe, path: str) -> None:
-    with open(path, "w", encoding="utf-8") as f:
+    """Writes ``recipe`` as YAML; a reader sees the old file or the whole new one."""
+    partial = path + ".tmp"
+    with open(partial, "w", encoding="utf-8") as f:
         yaml.safe_dump(recipe.to_dict(), f, sort_keys=False, allow_unicode=True)
+    os.replace(partial, path)
 
 
 def _apply_override(raw: dict, override: str) -> None:

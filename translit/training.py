@@ -147,7 +147,11 @@ class Trainer:
         """A run with checkpoints resumes only with the same tokenizer and model; a run without
         any is not a trained run: it starts afresh (keeping its tokenizer while still valid)."""
         self._reuse_tokenizer = True
-        if self.run.exists():
+        if not self.chief and not self.run.has_checkpoint():
+            # The chief may be writing or clearing the run directory right now: train afresh
+            # in the scratch directory (the tokenizer comes out the same).
+            self._reuse_tokenizer = False
+        elif self.run.exists():
             saved = self.run.load_recipe()
             changes = _changed_settings(saved, self.recipe)
             if self.run.has_checkpoint():
@@ -287,19 +291,11 @@ class Trainer:
         train_step = self._make_train_step(batches_in.element_spec)
         meter, progress = Meter(), Progress(train.max_steps, enabled=self.chief)
         first_step = int(self.step)
-        try:
-            self._loop(train_step, batches_in, meter, progress)
-            if int(self.step) > first_step:
-                self._select(self.evaluate())  # the last weights compete too
-            self._save_final()
-            record = progress.show(self._final_evaluation())
-        except PEER_LOST as e:
-            if num_workers(self.strategy) == 1:
-                raise
-            raise UserError(
-                f"a worker of the cluster stopped responding ({type(e).__name__}); the last "
-                f"checkpoint is {tf.train.latest_checkpoint(self.run.checkpoint_dir)}: start "
-                "every worker again with the same command to resume from it") from None
+        self._loop(train_step, batches_in, meter, progress)
+        if int(self.step) > first_step:
+            self._select(self.evaluate())  # the last weights compete too
+        self._save_final()
+        record = progress.show(self._final_evaluation())
         if not self.chief:
             shutil.rmtree(self.write_dir, ignore_errors=True)
         return record
@@ -589,6 +585,14 @@ def train(recipe: Recipe, run_dir: str, strategy=None) -> dict:
             # Keras keeps the variables it failed to create, for later initialization: drop them.
             keras.backend.clear_session()
             raise UserError(_out_of_memory(recipe, e, building=trainer is None)) from None
+        except PEER_LOST as e:  # at the start (the variables' broadcast) or in a step
+            if num_workers(strategy) == 1:
+                raise
+            raise UserError(
+                f"a worker of the cluster stopped responding ({type(e).__name__}); the last "
+                f"checkpoint is {RunDir(run_dir).latest_checkpoint()}: start every worker "
+                "again with the same command to resume from it (if a worker printed an error, "
+                "fix that first)") from None
 
 
 def _out_of_memory(recipe: Recipe, error: Exception, building: bool) -> str:
