@@ -180,18 +180,8 @@ class Trainer:
         if self._reuse_tokenizer and os.path.isdir(self.run.tokenizer_dir):
             tokenizers = load_tokenizers(config, self.run.tokenizer_dir)
         else:  # the sample and SentencePiece are deterministic: every worker gets the same model
-            # A joint tokenizer learns from both sides: half as many pairs give as many sentences.
-            size = max(1, config.max_training_sentences // (2 if config.joint else 1))
-            sample = sample_pairs(stream_pairs(split.src, split.tgt, split.tsv), size,
-                                  self.recipe.train.seed)
-            if not sample:
-                raise UserError(f"{_name(split)}: no sentence pairs (every line is empty)")
-            log.info("training the %s tokenizer on %d pairs%s", config.type, len(sample),
-                     " (a sample)" if len(sample) == size else "")
-            target = os.path.join(self.write_dir, "tokenizer")
-            tokenizers = train_tokenizers(config, [pair[0] for pair in sample],
-                                          [pair[1] for pair in sample], target + ".tmp")
-            os.replace(target + ".tmp", target)
+            tokenizers, sample = train_recipe_tokenizers(
+                self.recipe, os.path.join(self.write_dir, "tokenizer"))
             _log_over_limits(sample, tokenizers, self.limits, _name(split))
             del sample
         self.tokenizers = tokenizers
@@ -563,6 +553,27 @@ def _changed_settings(saved: Recipe, new: Recipe) -> List[str]:
                     for key, value in before.items()
                     if value != now[key] and f"{section}.{key}" not in _SAMPLE_ONLY]
     return changes
+
+
+def train_recipe_tokenizers(recipe: Recipe, directory: str):
+    """Trains the recipe's tokenizers on a uniform sample of its training corpus, read as a
+    stream, and saves them in ``directory`` (written whole or not at all).
+
+    Returns:
+      ((source tokenizer, target tokenizer), the sample: a list of (source, target) texts).
+    """
+    config, split = recipe.tokenizer, recipe.data.train
+    # A joint tokenizer learns from both sides: half as many pairs give as many sentences.
+    size = max(1, config.max_training_sentences // (2 if config.joint else 1))
+    sample = sample_pairs(stream_pairs(split.src, split.tgt, split.tsv), size, recipe.train.seed)
+    if not sample:
+        raise UserError(f"{_name(split)}: no sentence pairs (every line is empty)")
+    log.info("training the %s tokenizer on %d pairs%s", config.type, len(sample),
+             " (a sample)" if len(sample) == size else "")
+    tokenizers = train_tokenizers(config, [pair[0] for pair in sample],
+                                  [pair[1] for pair in sample], directory + ".tmp")
+    os.replace(directory + ".tmp", directory)
+    return tokenizers, sample
 
 
 def train(recipe: Recipe, run_dir: str, strategy=None) -> dict:

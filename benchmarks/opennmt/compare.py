@@ -59,7 +59,7 @@ def onmt_translate(args):
     output = os.path.join(args.work, "onmt_test.hyp.sp")
     _, seconds = run([onmt, "--model", os.path.join(HERE, "model.py"), "--config",
                       os.path.join(args.work, "config.yml"), "infer", "--features_file",
-                      os.path.join(args.work, "test.de.sp"), "--predictions_file", output])
+                      os.path.join(args.work, "test.src.sp"), "--predictions_file", output])
     with open(output, encoding="utf-8") as f:
         pieces = [line.split() for line in f]
     hypotheses = ["".join(p).replace("\u2581", " ").strip() for p in pieces]

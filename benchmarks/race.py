@@ -1,0 +1,305 @@
+"""Time to quality: translit recipes and OpenNMT-tf 2.32 trained side by side, BLEU by minute.
+
+Usage:
+  python -m venv /tmp/onmt && /tmp/onmt/bin/pip install OpenNMT-tf==2.32.0 "tensorflow==2.12.*"
+  python benchmarks/race.py --work /tmp/race --minutes 30 --every 5 --opennmt /tmp/onmt \
+      --translit "shipped=recipes/multi30k_de-en_attention.yaml"
+  python benchmarks/race.py --work /tmp/race2 --minutes 30 \
+      --translit "shipped=recipes/multi30k_de-en_attention.yaml" \
+      --translit "small=recipes/multi30k_de-en_attention.yaml train.batch_tokens=1024"
+
+Every entrant trains in its own process pinned to its own core (``taskset``, TensorFlow's thread
+pools of one thread), all at once, from the same SentencePiece pieces: trained once from the first
+recipe and copied into each translit run directory; OpenNMT-tf (its own virtual environment,
+never a translit dependency) reads the same pieces as text. Its model
+(benchmarks/opennmt/attention_model.py): 2 x 256 LSTM, Luong attention, embeddings 256, dropout
+0.2, 64 sentences per batch, Adam 1e-3, no label smoothing.
+
+Start-up counts: the clock of an entrant starts when its process starts. At every mark (each
+``--every`` minutes) the race copies each entrant's newest checkpoint; its minute is when that
+checkpoint was written (saves come every ``--save-every`` steps, so it lags the mark a little).
+After ``--minutes`` the trainings stop and the copies are scored outside the race's time, one
+core per job: test2016 (and the dev set with ``--dev``) translated with beam 5, sacreBLEU BLEU and
+chrF. Writes WORK/race.json (printed too) and WORK/race.png.
+"""
+
+import argparse
+import concurrent.futures
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path[:0] = [HERE, os.path.join(HERE, "opennmt")]
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from machine import describe  # noqa: E402
+
+ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
+              "OMP_NUM_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+def parse_translit(spec: str) -> dict:
+    """``NAME=RECIPE [KEY=VALUE ...]`` -> {"name", "recipe", "overrides"}."""
+    name, sep, rest = spec.partition("=")
+    words = shlex.split(rest)
+    if not sep or not name or not words:
+        raise SystemExit(f"--translit {spec!r}: expected NAME=RECIPE [KEY=VALUE ...]")
+    return {"name": name, "kind": "translit", "recipe": words[0], "overrides": words[1:]}
+
+
+def newest_checkpoint(directory: str):
+    """The newest complete checkpoint's path prefix in ``directory`` (TensorFlow's
+    ``checkpoint`` state file names it once its files are written), or None."""
+    state = os.path.join(directory, "checkpoint")
+    try:
+        with open(state, encoding="utf-8") as f:
+            first = f.readline()
+    except OSError:
+        return None
+    if not first.startswith("model_checkpoint_path:"):
+        return None
+    name = first.split(":", 1)[1].strip().strip('"')
+    return name if os.path.isabs(name) else os.path.join(directory, name)
+
+
+def copy_checkpoint(prefix: str, destination: str):
+    """Copies the files of checkpoint ``prefix`` into ``destination``. Returns the copy's prefix
+    and the minute-precise time its index was written, or None if it vanished meanwhile."""
+    directory, stem = os.path.split(prefix)
+    os.makedirs(destination, exist_ok=True)
+    try:
+        written = os.path.getmtime(prefix + ".index")
+        for name in os.listdir(directory):
+            if name.startswith(stem + "."):
+                shutil.copy2(os.path.join(directory, name), destination)
+    except FileNotFoundError:  # deleted by the trainer's max_to_keep while copying
+        return None
+    return os.path.join(destination, stem), written
+
+
+def checkpoint_step(prefix: str) -> int:
+    """The step in a ``.../ckpt-STEP`` prefix."""
+    return int(prefix.rsplit("-", 1)[1])
+
+
+def detokenize_pieces(line: str) -> str:
+    """SentencePiece pieces separated by spaces -> text."""
+    return "".join(line.split()).replace("\u2581", " ").strip()
+
+
+class Entrant:
+    """One training in the race: its command, where it checkpoints, its marks."""
+
+    def __init__(self, spec: dict, work: str, core: int):
+        self.name, self.spec, self.core = spec["name"], spec, core
+        self.dir = os.path.join(work, self.name)
+        self.marks, self.process, self.started = [], None, None
+
+    def start(self, command, checkpoint_dir, log_name="train.log"):
+        env = {**os.environ, **ONE_THREAD, "PYTHONPATH": REPO}
+        self.checkpoint_dir = checkpoint_dir
+        self.log = open(os.path.join(self.dir, log_name), "w", encoding="utf-8")
+        self.started = time.time()
+        self.process = subprocess.Popen(["taskset", "-c", str(self.core), *command], env=env,
+                                        stdout=self.log, stderr=subprocess.STDOUT, cwd=REPO)
+
+    def take_mark(self, minute: float):
+        prefix = newest_checkpoint(self.checkpoint_dir)
+        copied = prefix and copy_checkpoint(prefix, os.path.join(self.dir, "marks",
+                                                                 f"m{minute:g}"))
+        if copied:
+            path, written = copied
+            self.marks.append({"mark_minute": minute, "step": checkpoint_step(path),
+                               "minute": round((written - self.started) / 60, 2),
+                               "checkpoint": path})
+        else:
+            self.marks.append({"mark_minute": minute, "step": 0, "minute": None,
+                               "checkpoint": None})
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+def prepare_pieces(recipe_path: str, work: str) -> str:
+    """Trains the first recipe's tokenizer once, as `translit train` would. Returns its dir."""
+    from translit.recipe import load_recipe
+    from translit.training import train_recipe_tokenizers
+
+    directory = os.path.join(work, "tokenizer")
+    if not os.path.isdir(directory):
+        train_recipe_tokenizers(load_recipe(recipe_path), directory)
+    return directory
+
+
+def start_translit(entrant: Entrant, tokenizer_dir: str, save_every: int):
+    run_dir = os.path.join(entrant.dir, "run")
+    shutil.copytree(tokenizer_dir, os.path.join(run_dir, "tokenizer"))
+    sets = [*entrant.spec["overrides"], f"train.checkpoint_every={save_every}",
+            "train.keep_checkpoints=3", "train.max_steps=1000000"]
+    entrant.run_dir = run_dir
+    entrant.start([sys.executable, "-m", "translit.cli", "train", entrant.spec["recipe"],
+                   "--run-dir", run_dir, *[arg for s in sets for arg in ("--set", s)]],
+                  os.path.join(run_dir, "checkpoints"))
+
+
+def start_opennmt(entrant: Entrant, tokenizer_dir: str, recipe_path: str, save_every: int):
+    import yaml
+    from prepare import write_pieces
+    from translit.recipe import load_recipe
+
+    data = load_recipe(recipe_path).data
+    files = write_pieces(os.path.join(tokenizer_dir, "joint.model"),
+                         {"train": data.train, "valid": data.valid, "test": data.test},
+                         entrant.dir)
+    entrant.pieces = files
+    config = {
+        "model_dir": os.path.join(entrant.dir, "model"),
+        "data": {"train_features_file": files["train"][0], "train_labels_file": files["train"][1],
+                 "source_vocabulary": files["vocab"], "target_vocabulary": files["vocab"]},
+        "params": {"optimizer": "Adam", "learning_rate": 0.001, "clip_gradients": 5.0,
+                   "beam_width": 5, "maximum_decoding_length": 100},
+        "train": {"batch_size": 64, "batch_type": "examples", "max_step": 1000000,
+                  "save_checkpoints_steps": save_every, "keep_checkpoint_max": 3,
+                  "save_summary_steps": 50, "length_bucket_width": 1,
+                  "maximum_features_length": 80, "maximum_labels_length": 80,
+                  "sample_buffer_size": 100000},
+        "infer": {"batch_size": 64, "batch_type": "examples", "length_bucket_width": 1},
+    }
+    entrant.config = os.path.join(entrant.dir, "config.yml")
+    with open(entrant.config, "w", encoding="utf-8") as f:
+        yaml.safe_dump(config, f)
+    entrant.onmt = [os.path.join(entrant.spec["venv"], "bin", "onmt-main"), "--model",
+                    os.path.join(HERE, "opennmt", "attention_model.py"), "--config",
+                    entrant.config]
+    entrant.start([*entrant.onmt, "train"], config["model_dir"])
+
+
+def translate_job(entrant: Entrant, mark: dict, split_name: str, split):
+    """The command that translates ``split``'s sources with the mark's checkpoint (beam 5),
+    and how to read its output back as detokenized lines."""
+    out = os.path.join(os.path.dirname(mark["checkpoint"]), f"{split_name}.hyp")
+    if entrant.spec["kind"] == "translit":
+        command = [sys.executable, "-m", "translit.cli", "translate", split.src, "-m",
+                   entrant.run_dir, "--checkpoint", mark["checkpoint"], "--beam", "5",
+                   "--batch-size", "64", "-o", out]
+        return command, out, str.rstrip
+    command = [*entrant.onmt, "--checkpoint_path", mark["checkpoint"], "infer",
+               "--features_file", entrant.pieces[split_name][0], "--predictions_file", out]
+    return command, out, detokenize_pieces
+
+
+def score_marks(entrants, splits: dict, cores: list):
+    """Translates and scores every mark's checkpoint, one job per core."""
+    from translit.scoring import score
+
+    jobs = [(entrant, mark, name, split) for entrant in entrants for mark in entrant.marks
+            if mark["checkpoint"] for name, split in splits.items()]
+    free = list(cores)
+
+    def run(job):
+        entrant, mark, name, split = job
+        core = free.pop()
+        try:
+            command, out, clean = translate_job(entrant, mark, name, split)
+            env = {**os.environ, **ONE_THREAD, "PYTHONPATH": REPO}
+            subprocess.run(["taskset", "-c", str(core), *command], env=env, cwd=REPO,
+                           check=True, capture_output=True, text=True)
+        finally:
+            free.append(core)
+        with open(out, encoding="utf-8") as f:
+            hypotheses = [clean(line) for line in f]
+        with open(split.tgt, encoding="utf-8") as f:
+            references = [line.rstrip("\n") for line in f]
+        scores = score(hypotheses, references, ["bleu", "chrf"])
+        mark[f"{name}_bleu"] = round(scores["bleu"]["score"], 2)
+        mark[f"{name}_chrf"] = round(scores["chrf"]["score"], 2)
+
+    with concurrent.futures.ThreadPoolExecutor(len(cores)) as pool:
+        for future in [pool.submit(run, job) for job in jobs]:
+            future.result()
+
+
+def plot(result: dict, path: str):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(7, 4.5))
+    for name, entrant in result["entrants"].items():
+        points = [(m["minute"], m["test_bleu"]) for m in entrant["marks"] if "test_bleu" in m]
+        axis.plot(*zip(*([(0, 0)] + points)), marker="o", label=name)
+    axis.set_xlabel("minutes of training (process start included)")
+    axis.set_ylabel("test2016 BLEU (beam 5)")
+    axis.set_title(f"time to quality, one core each: {result['machine']['cpu']}", fontsize=9)
+    axis.grid(alpha=0.3)
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", required=True, help="a new directory for runs and results")
+    parser.add_argument("--translit", action="append", default=[], type=parse_translit,
+                        metavar="NAME=RECIPE [KEY=VALUE ...]")
+    parser.add_argument("--opennmt", metavar="VENV", help="OpenNMT-tf 2.32's virtual env")
+    parser.add_argument("--minutes", type=float, default=30)
+    parser.add_argument("--every", type=float, default=5, help="minutes between marks")
+    parser.add_argument("--save-every", type=int, default=20, help="steps between checkpoints")
+    parser.add_argument("--dev", action="store_true", help="score the dev set too")
+    args = parser.parse_args()
+    entrants_specs = args.translit + ([{"name": "opennmt-tf", "kind": "opennmt",
+                                        "venv": args.opennmt}] if args.opennmt else [])
+    cores = sorted(os.sched_getaffinity(0))
+    if not args.translit or len(entrants_specs) > len(cores):
+        raise SystemExit(f"give 1 to {len(cores)} entrants (one per core), one translit at least")
+    from translit.recipe import load_recipe
+
+    data = load_recipe(args.translit[0]["recipe"]).data
+    splits = {"test": data.test, **({"dev": data.valid} if args.dev else {})}
+    os.makedirs(args.work, exist_ok=True)
+    tokenizer_dir = prepare_pieces(args.translit[0]["recipe"], args.work)
+    entrants = [Entrant(spec, args.work, core) for spec, core in zip(entrants_specs, cores)]
+    for entrant in entrants:
+        os.makedirs(entrant.dir)
+        if entrant.spec["kind"] == "translit":
+            start_translit(entrant, tokenizer_dir, args.save_every)
+        else:
+            start_opennmt(entrant, tokenizer_dir, args.translit[0]["recipe"], args.save_every)
+    marks = [args.every * i for i in range(1, int(args.minutes / args.every + 1e-9) + 1)]
+    try:
+        for minute in marks:
+            for entrant in entrants:
+                time.sleep(max(0.0, entrant.started + minute * 60 - time.time()))
+                if entrant.process.poll() is not None:
+                    raise SystemExit(f"{entrant.name} stopped; see {entrant.log.name}")
+                entrant.take_mark(minute)
+    finally:
+        for entrant in entrants:
+            entrant.stop()
+    score_marks(entrants, splits, cores)
+    result = {"machine": describe(), "minutes": args.minutes, "every": args.every,
+              "entrants": {e.name: {**{k: v for k, v in e.spec.items() if k != "name"},
+                                    "core": e.core, "marks": e.marks} for e in entrants}}
+    with open(os.path.join(args.work, "race.json"), "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=1)
+    plot(result, os.path.join(args.work, "race.png"))
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
