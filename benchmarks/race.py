@@ -97,10 +97,23 @@ def detokenize_pieces(line: str) -> str:
 class Entrant:
     """One training in the race: its command, where it checkpoints, its marks."""
 
+    SAVED = ("spec", "core", "started", "marks", "run_dir", "pieces", "onmt")
+
     def __init__(self, spec: dict, work: str, core: int):
         self.name, self.spec, self.core = spec["name"], spec, core
         self.dir = os.path.join(work, self.name)
         self.marks, self.process, self.started = [], None, None
+
+    def state(self) -> dict:
+        """What scoring needs, for WORK/marks.json."""
+        return {key: getattr(self, key) for key in self.SAVED if hasattr(self, key)}
+
+    @classmethod
+    def from_state(cls, state: dict, work: str) -> "Entrant":
+        entrant = cls(state["spec"], work, state["core"])
+        for key, value in state.items():
+            setattr(entrant, key, value)
+        return entrant
 
     def start(self, command, checkpoint_dir, log_name="train.log"):
         env = {**os.environ, **ONE_THREAD, "PYTHONPATH": REPO}
@@ -163,7 +176,7 @@ def start_opennmt(entrant: Entrant, tokenizer_dir: str, recipe_path: str, save_e
 
     data = load_recipe(recipe_path).data
     files = write_pieces(os.path.join(tokenizer_dir, "joint.model"),
-                         {"train": data.train, "valid": data.valid, "test": data.test},
+                         {"train": data.train, "dev": data.valid, "test": data.test},
                          entrant.dir)
     entrant.pieces = files
     config = {
@@ -212,18 +225,19 @@ def score_marks(entrants, splits: dict, cores: list):
 
     def run(job):
         entrant, mark, name, split = job
+        with open(split.tgt, encoding="utf-8") as f:
+            references = [line.rstrip("\n") for line in f]
         core = free.pop()
         try:
             command, out, clean = translate_job(entrant, mark, name, split)
-            env = {**os.environ, **ONE_THREAD, "PYTHONPATH": REPO}
-            subprocess.run(["taskset", "-c", str(core), *command], env=env, cwd=REPO,
-                           check=True, capture_output=True, text=True)
+            if _line_count(out) != len(references):  # not translated yet (or cut short)
+                env = {**os.environ, **ONE_THREAD, "PYTHONPATH": REPO}
+                subprocess.run(["taskset", "-c", str(core), *command], env=env, cwd=REPO,
+                               check=True, capture_output=True, text=True)
         finally:
             free.append(core)
         with open(out, encoding="utf-8") as f:
             hypotheses = [clean(line) for line in f]
-        with open(split.tgt, encoding="utf-8") as f:
-            references = [line.rstrip("\n") for line in f]
         scores = score(hypotheses, references, ["bleu", "chrf"])
         mark[f"{name}_bleu"] = round(scores["bleu"]["score"], 2)
         mark[f"{name}_chrf"] = round(scores["chrf"]["score"], 2)
@@ -231,6 +245,14 @@ def score_marks(entrants, splits: dict, cores: list):
     with concurrent.futures.ThreadPoolExecutor(len(cores)) as pool:
         for future in [pool.submit(run, job) for job in jobs]:
             future.result()
+
+
+def _line_count(path: str) -> int:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return sum(1 for _ in f)
+    except OSError:
+        return -1
 
 
 def plot(result: dict, path: str):
@@ -251,35 +273,19 @@ def plot(result: dict, path: str):
     figure.savefig(path, dpi=100)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--work", required=True, help="a new directory for runs and results")
-    parser.add_argument("--translit", action="append", default=[], type=parse_translit,
-                        metavar="NAME=RECIPE [KEY=VALUE ...]")
-    parser.add_argument("--opennmt", metavar="VENV", help="OpenNMT-tf 2.32's virtual env")
-    parser.add_argument("--minutes", type=float, default=30)
-    parser.add_argument("--every", type=float, default=5, help="minutes between marks")
-    parser.add_argument("--save-every", type=int, default=20, help="steps between checkpoints")
-    parser.add_argument("--dev", action="store_true", help="score the dev set too")
-    args = parser.parse_args()
-    entrants_specs = args.translit + ([{"name": "opennmt-tf", "kind": "opennmt",
-                                        "venv": args.opennmt}] if args.opennmt else [])
-    cores = sorted(os.sched_getaffinity(0))
-    if not args.translit or len(entrants_specs) > len(cores):
-        raise SystemExit(f"give 1 to {len(cores)} entrants (one per core), one translit at least")
-    from translit.recipe import load_recipe
-
-    data = load_recipe(args.translit[0]["recipe"]).data
-    splits = {"test": data.test, **({"dev": data.valid} if args.dev else {})}
-    os.makedirs(args.work, exist_ok=True)
-    tokenizer_dir = prepare_pieces(args.translit[0]["recipe"], args.work)
-    entrants = [Entrant(spec, args.work, core) for spec, core in zip(entrants_specs, cores)]
+def run_race(args, cores) -> list:
+    """Starts every entrant, takes the marks, stops them. Returns the entrants."""
+    recipe = args.translit[0]["recipe"]
+    tokenizer_dir = prepare_pieces(recipe, args.work)
+    specs = args.translit + ([{"name": "opennmt-tf", "kind": "opennmt", "venv": args.opennmt}]
+                             if args.opennmt else [])
+    entrants = [Entrant(spec, args.work, core) for spec, core in zip(specs, cores)]
     for entrant in entrants:
         os.makedirs(entrant.dir)
         if entrant.spec["kind"] == "translit":
             start_translit(entrant, tokenizer_dir, args.save_every)
         else:
-            start_opennmt(entrant, tokenizer_dir, args.translit[0]["recipe"], args.save_every)
+            start_opennmt(entrant, tokenizer_dir, recipe, args.save_every)
     marks = [args.every * i for i in range(1, int(args.minutes / args.every + 1e-9) + 1)]
     try:
         for minute in marks:
@@ -291,8 +297,45 @@ def main():
     finally:
         for entrant in entrants:
             entrant.stop()
-    score_marks(entrants, splits, cores)
-    result = {"machine": describe(), "minutes": args.minutes, "every": args.every,
+    return entrants
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", required=True, help="a new directory for runs and results")
+    parser.add_argument("--translit", action="append", default=[], type=parse_translit,
+                        metavar="NAME=RECIPE [KEY=VALUE ...]")
+    parser.add_argument("--opennmt", metavar="VENV", help="OpenNMT-tf 2.32's virtual env")
+    parser.add_argument("--minutes", type=float, default=30)
+    parser.add_argument("--every", type=float, default=5, help="minutes between marks")
+    parser.add_argument("--save-every", type=int, default=20, help="steps between checkpoints")
+    parser.add_argument("--dev", action="store_true", help="score the dev set too")
+    parser.add_argument("--score-only", action="store_true",
+                        help="score the marks of a race in --work again (after a failure)")
+    args = parser.parse_args()
+    cores = sorted(os.sched_getaffinity(0))
+    saved = os.path.join(args.work, "marks.json")
+    if args.score_only:
+        with open(saved, encoding="utf-8") as f:
+            state = json.load(f)
+        args.translit = [e["spec"] for e in state["entrants"] if e["spec"]["kind"] == "translit"]
+        entrants = [Entrant.from_state(e, args.work) for e in state["entrants"]]
+        machine, args.minutes, args.every = state["machine"], state["minutes"], state["every"]
+    else:
+        if not args.translit or len(args.translit) + bool(args.opennmt) > len(cores):
+            raise SystemExit(f"give 1 to {len(cores)} entrants (one per core), one translit "
+                             "at least")
+        os.makedirs(args.work, exist_ok=True)
+        entrants, machine = run_race(args, cores), describe()
+        with open(saved, "w", encoding="utf-8") as f:
+            json.dump({"machine": machine, "minutes": args.minutes, "every": args.every,
+                       "entrants": [e.state() for e in entrants]}, f, indent=1)
+    from translit.recipe import load_recipe
+
+    data = load_recipe(args.translit[0]["recipe"]).data
+    score_marks(entrants, {"test": data.test, **({"dev": data.valid} if args.dev else {})},
+                cores)
+    result = {"machine": machine, "minutes": args.minutes, "every": args.every,
               "entrants": {e.name: {**{k: v for k, v in e.spec.items() if k != "name"},
                                     "core": e.core, "marks": e.marks} for e in entrants}}
     with open(os.path.join(args.work, "race.json"), "w", encoding="utf-8") as f:

@@ -1,0 +1,54 @@
+"""benchmarks/race.py on a toy run: a mark copies the newest checkpoint, its copy is translated
+and scored as the race does, the results plot; entrant specs and OpenNMT-tf pieces parse."""
+
+import importlib.util
+import os
+import time
+
+import pytest
+
+from conftest import REPO
+
+spec = importlib.util.spec_from_file_location("race", os.path.join(REPO, "benchmarks",
+                                                                   "race.py"))
+race = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(race)
+
+
+def test_a_mark_copies_the_newest_checkpoint_and_the_copy_is_scored(trained_run, tmp_path):
+    from translit.recipe import load_recipe
+
+    run_dir = trained_run["run_dir"]
+    recipe = load_recipe(os.path.join(run_dir, "recipe.yaml"))
+    core = sorted(os.sched_getaffinity(0))[0]
+    entrant = race.Entrant({"name": "toy", "kind": "translit", "recipe": "", "overrides": []},
+                           str(tmp_path), core)
+    entrant.run_dir, entrant.started = run_dir, time.time() - 90
+    entrant.checkpoint_dir = str(tmp_path / "nothing yet")
+    entrant.take_mark(0.5)  # before the first save
+    entrant.checkpoint_dir = os.path.join(run_dir, "checkpoints")
+    entrant.take_mark(1.5)
+    first, second = entrant.marks
+    assert first["checkpoint"] is None and first["step"] == 0
+    assert second["step"] == 800 and 0 < second["minute"] <= 1.5 + 1e-6
+    assert os.path.exists(second["checkpoint"] + ".index")
+    assert second["checkpoint"].startswith(str(tmp_path))
+
+    race.score_marks([entrant], {"test": recipe.data.valid}, [core])
+    assert "test_bleu" not in first
+    assert second["test_chrf"] > 90  # the reversal model is about 99% exact
+    result = {"machine": {"cpu": "toy"},
+              "entrants": {"toy": {"marks": entrant.marks}}}
+    race.plot(result, str(tmp_path / "race.png"))
+    with open(tmp_path / "race.png", "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_entrant_specs_and_pieces_parse():
+    assert race.parse_translit("small=r.yaml train.batch_tokens=1024 model.dropout=0.2") == {
+        "name": "small", "kind": "translit", "recipe": "r.yaml",
+        "overrides": ["train.batch_tokens=1024", "model.dropout=0.2"]}
+    with pytest.raises(SystemExit, match="NAME=RECIPE"):
+        race.parse_translit("r.yaml")
+    assert race.detokenize_pieces("\u2581A \u2581m an \u2581sings .\n") == "A man sings ."
+    assert race.checkpoint_step("/x/marks/m5/ckpt-1200") == 1200
