@@ -71,7 +71,7 @@ def newest_checkpoint(directory: str):
 
 def copy_checkpoint(prefix: str, destination: str):
     """Copies the files of checkpoint ``prefix`` into ``destination``. Returns the copy's prefix
-    and the minute-precise time its index was written, or None if it vanished meanwhile."""
+    and when the checkpoint was written (its index file's time), or None if it vanished."""
     directory, stem = os.path.split(prefix)
     os.makedirs(destination, exist_ok=True)
     try:
