@@ -174,7 +174,8 @@ def start_opennmt(entrant: Entrant, tokenizer_dir: str, recipe_path: str, save_e
     from prepare import write_pieces
     from translit.recipe import load_recipe
 
-    data = load_recipe(recipe_path).data
+    recipe = load_recipe(recipe_path)
+    data = recipe.data
     files = write_pieces(os.path.join(tokenizer_dir, "joint.model"),
                          {"train": data.train, "dev": data.valid, "test": data.test},
                          entrant.dir)
@@ -184,7 +185,10 @@ def start_opennmt(entrant: Entrant, tokenizer_dir: str, recipe_path: str, save_e
         "data": {"train_features_file": files["train"][0], "train_labels_file": files["train"][1],
                  "source_vocabulary": files["vocab"], "target_vocabulary": files["vocab"]},
         "params": {"optimizer": "Adam", "learning_rate": 0.001, "clip_gradients": 5.0,
-                   "beam_width": 5, "maximum_decoding_length": 100},
+                   "beam_width": 5, "maximum_decoding_length": 100,
+                   # GNMT's length penalty, as translit's beam search applies it: without it
+                   # OpenNMT-tf's beam prefers "A man" to a sentence early in training.
+                   "length_penalty": recipe.decode.length_penalty},
         "train": {"batch_size": 64, "batch_type": "examples", "max_step": 1000000,
                   "save_checkpoints_steps": save_every, "keep_checkpoint_max": 3,
                   "save_summary_steps": 50, "length_bucket_width": 1,
