@@ -3,7 +3,11 @@
 # when it is not importable, then prints benchmarks/gpu_check.py's JSON on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! python -c "import translit" 2>/dev/null; then
-  python -m pip install -q -e .
+PYTHON=${PYTHON:-$(command -v python || command -v python3)}
+if ! "$PYTHON" -c "import translit" 2>/dev/null; then
+  if ! "$PYTHON" -m pip install -q -e .; then
+    echo '{"error": "translit and TensorFlow 2.21 could not be installed (they come from a package registry): install them, then run this script again"}'
+    exit 1
+  fi
 fi
-exec python benchmarks/gpu_check.py "$@"
+exec "$PYTHON" benchmarks/gpu_check.py "$@"

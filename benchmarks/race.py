@@ -1,4 +1,4 @@
-"""Time to quality: translit recipes and OpenNMT-tf 2.32 trained side by side, BLEU by minute.
+"""Time to quality: translit recipes and OpenNMT-tf 2.32 trained side by side, scores by minute.
 
 Usage:
   python -m venv /tmp/onmt && /tmp/onmt/bin/pip install OpenNMT-tf==2.32.0 "tensorflow==2.12.*"
@@ -7,6 +7,8 @@ Usage:
   python benchmarks/race.py --work /tmp/race2 --minutes 30 \
       --translit "shipped=recipes/multi30k_de-en_attention.yaml" \
       --translit "small=recipes/multi30k_de-en_attention.yaml train.batch_tokens=1024"
+  python benchmarks/race.py --work /tmp/race3 --minutes 40 --metrics accuracy,cer \
+      --translit "shipped=recipes/dakshina_hi_char.yaml"
 
 Every entrant trains in its own process pinned to its own core (``taskset``, TensorFlow's thread
 pools of one thread), all at once, from the same SentencePiece pieces: trained once from the first
@@ -17,10 +19,12 @@ never a translit dependency) reads the same pieces as text. Its model
 
 Start-up counts: the clock of an entrant starts when its process starts. At every mark (each
 ``--every`` minutes) the race copies each entrant's newest checkpoint; its minute is when that
-checkpoint was written (saves come every ``--save-every`` steps, so it lags the mark a little).
+checkpoint was written (saves come every ``--save-every`` steps, so it lags the mark a little);
+an entrant that finishes early (early stopping) keeps its last checkpoint at later marks.
 After ``--minutes`` the trainings stop and the copies are scored outside the race's time, one
-core per job: test2016 (and the dev set with ``--dev``) translated with beam 5, sacreBLEU BLEU and
-chrF. Writes WORK/race.json (printed too) and WORK/race.png.
+core per job: the first recipe's test set (and its dev set with ``--dev``) translated with beam 5
+and scored with ``--metrics`` (sacreBLEU BLEU and chrF by default; word accuracy and CER for
+transliteration). Writes WORK/race.json (printed too) and WORK/race.png (the first metric).
 """
 
 import argparse
@@ -219,8 +223,9 @@ def translate_job(entrant: Entrant, mark: dict, split_name: str, split):
     return command, out, detokenize_pieces
 
 
-def score_marks(entrants, splits: dict, cores: list):
-    """Translates and scores every mark's checkpoint, one job per core."""
+def score_marks(entrants, splits: dict, cores: list, metrics=("bleu", "chrf")):
+    """Translates and scores every mark's checkpoint, one job per core: each mark gets
+    ``{split}_{metric}`` for every split and metric."""
     from translit.scoring import score
 
     jobs = [(entrant, mark, name, split) for entrant in entrants for mark in entrant.marks
@@ -242,9 +247,9 @@ def score_marks(entrants, splits: dict, cores: list):
             free.append(core)
         with open(out, encoding="utf-8") as f:
             hypotheses = [clean(line) for line in f]
-        scores = score(hypotheses, references, ["bleu", "chrf"])
-        mark[f"{name}_bleu"] = round(scores["bleu"]["score"], 2)
-        mark[f"{name}_chrf"] = round(scores["chrf"]["score"], 2)
+        scores = score(hypotheses, references, list(metrics))
+        for metric in metrics:
+            mark[f"{name}_{metric}"] = round(scores[metric]["score"], 2)
 
     with concurrent.futures.ThreadPoolExecutor(len(cores)) as pool:
         for future in [pool.submit(run, job) for job in jobs]:
@@ -264,12 +269,14 @@ def plot(result: dict, path: str):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    metric = result.get("metrics", ["bleu"])[0]
     figure, axis = plt.subplots(figsize=(7, 4.5))
     for name, entrant in result["entrants"].items():
-        points = [(m["minute"], m["test_bleu"]) for m in entrant["marks"] if "test_bleu" in m]
+        points = [(m["minute"], m[f"test_{metric}"]) for m in entrant["marks"]
+                  if f"test_{metric}" in m]
         axis.plot(*zip(*([(0, 0)] + points)), marker="o", label=name)
     axis.set_xlabel("minutes of training (process start included)")
-    axis.set_ylabel("test2016 BLEU (beam 5)")
+    axis.set_ylabel(f"test {metric} (beam 5)")
     axis.set_title(f"time to quality, one core each: {result['machine']['cpu']}", fontsize=9)
     axis.grid(alpha=0.3)
     axis.legend()
@@ -295,8 +302,8 @@ def run_race(args, cores) -> list:
         for minute in marks:
             for entrant in entrants:
                 time.sleep(max(0.0, entrant.started + minute * 60 - time.time()))
-                if entrant.process.poll() is not None:
-                    raise SystemExit(f"{entrant.name} stopped; see {entrant.log.name}")
+                if entrant.process.poll():  # an entrant that finished keeps its last checkpoint
+                    raise SystemExit(f"{entrant.name} failed; see {entrant.log.name}")
                 entrant.take_mark(minute)
     finally:
         for entrant in entrants:
@@ -314,6 +321,9 @@ def main():
     parser.add_argument("--every", type=float, default=5, help="minutes between marks")
     parser.add_argument("--save-every", type=int, default=20, help="steps between checkpoints")
     parser.add_argument("--dev", action="store_true", help="score the dev set too")
+    parser.add_argument("--metrics", default="bleu,chrf",
+                        help="comma-separated: bleu, chrf, ter, accuracy, cer (the first is "
+                             "plotted)")
     parser.add_argument("--score-only", action="store_true",
                         help="score the marks of a race in --work again (after a failure)")
     args = parser.parse_args()
@@ -337,9 +347,11 @@ def main():
     from translit.recipe import load_recipe
 
     data = load_recipe(args.translit[0]["recipe"]).data
+    metrics = args.metrics.split(",")
     score_marks(entrants, {"test": data.test, **({"dev": data.valid} if args.dev else {})},
-                cores)
+                cores, metrics)
     result = {"machine": machine, "minutes": args.minutes, "every": args.every,
+              "metrics": metrics,
               "entrants": {e.name: {**{k: v for k, v in e.spec.items() if k != "name"},
                                     "core": e.core, "marks": e.marks} for e in entrants}}
     with open(os.path.join(args.work, "race.json"), "w", encoding="utf-8") as f:

@@ -93,7 +93,7 @@ class TrainConfig:
     early_stopping: Optional[int] = field(default=None, metadata=_bounds(1))
     clip_norm: float = field(default=5.0, metadata=_bounds(0.0, low_open=True))
     label_smoothing: float = field(default=0.1, metadata=_bounds(0.0, 0.99))
-    precision: Literal["float32", "mixed_float16", "mixed_bfloat16"] = "float32"
+    precision: Literal["float32", "mixed_float16", "mixed_bfloat16", "auto"] = "float32"
     xla: bool = False
     checkpoint_every: int = field(default=1000, metadata=_bounds(1))
     keep_checkpoints: int = field(default=5, metadata=_bounds(1))

@@ -31,6 +31,7 @@ from translit.distribute import is_chief, num_workers, worker_scratch_dir
 from translit.errors import TrainingInterrupted, UserError
 from translit.interrupts import StopRequests
 from translit.models import build_model, trackable_weights
+from translit.precision import resolve_precision
 from translit.progress import Meter, Progress, timestamp
 from translit.recipe import Recipe, Split, save_recipe
 from translit.run_dir import RunDir
@@ -109,7 +110,8 @@ class Trainer:
         keras.utils.set_random_seed(recipe.train.seed)
         self._prepare_run_dir()
         self._prepare_data()
-        self.loss_scaling = recipe.train.precision == "mixed_float16"
+        precision = resolve_precision(recipe.train.precision)
+        self.loss_scaling = precision == "mixed_float16"
         # Counters live outside the strategy: one copy, updated in cross-replica context.
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
@@ -119,7 +121,7 @@ class Trainer:
                                            name="bad_evaluations")
         with self.strategy.scope():
             self.model = build_model(recipe.model, self.source_tokenizer.vocab_size,
-                                     self.target_tokenizer.vocab_size, recipe.train.precision)
+                                     self.target_tokenizer.vocab_size, precision)
             self.optimizer = keras.optimizers.Adam(LearningRate(recipe.train, self.plateau_scale))
             if self.loss_scaling:  # float16 gradients underflow without it
                 self.optimizer = keras.optimizers.LossScaleOptimizer(self.optimizer)
