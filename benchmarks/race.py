@@ -327,6 +327,11 @@ def main():
     parser.add_argument("--score-only", action="store_true",
                         help="score the marks of a race in --work again (after a failure)")
     args = parser.parse_args()
+    from translit.scoring import METRICS
+
+    metrics = args.metrics.split(",")
+    if not set(metrics) <= set(METRICS):  # before the race, not after it
+        raise SystemExit(f"--metrics {args.metrics!r}: expected some of {', '.join(METRICS)}")
     cores = sorted(os.sched_getaffinity(0))
     saved = os.path.join(args.work, "marks.json")
     if args.score_only:
@@ -347,7 +352,6 @@ def main():
     from translit.recipe import load_recipe
 
     data = load_recipe(args.translit[0]["recipe"]).data
-    metrics = args.metrics.split(",")
     score_marks(entrants, {"test": data.test, **({"dev": data.valid} if args.dev else {})},
                 cores, metrics)
     result = {"machine": machine, "minutes": args.minutes, "every": args.every,

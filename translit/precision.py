@@ -40,11 +40,10 @@ def choose_precision(gpus: Sequence[Tuple[int, int]], flags: Iterable[str]) -> T
     """Returns (policy, why) for GPUs of the given compute capabilities, or the CPU's flags."""
     if gpus:
         oldest = min(gpus)
+        why = f"GPU compute capability {oldest[0]}.{oldest[1]}"
         if oldest >= (8, 0):
-            return "mixed_bfloat16", f"GPU compute capability {oldest[0]}.{oldest[1]}"
-        if oldest >= (7, 0):
-            return "mixed_float16", f"GPU compute capability {oldest[0]}.{oldest[1]}"
-        return "float32", f"GPU compute capability {oldest[0]}.{oldest[1]} (< 7.0)"
+            return "mixed_bfloat16", why
+        return ("mixed_float16" if oldest >= (7, 0) else "float32"), why
     found = sorted(set(flags) & set(BF16_CPU_FLAGS))
     if found:
         return "mixed_bfloat16", f"CPU with {', '.join(found)}"
