@@ -98,7 +98,7 @@ def _exit_at_once(stopped: TrainingInterrupted) -> None:
     """Prints why the training stopped and ends the process without the interpreter's teardown,
     in which TensorFlow's input pipeline first finishes the work it has begun (20-60 s, seen to
     hang once). By then the checkpoint is saved, the logs are flushed and the lock is released."""
-    click.echo(f"Error: {stopped}", err=True)
+    click.ClickException(str(stopped)).show()  # "Error: ..." as every other user error
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
