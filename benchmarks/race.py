@@ -175,8 +175,10 @@ def start_translit(entrant: Entrant, tokenizer_dir: str, save_every: int):
 
 def start_opennmt(entrant: Entrant, tokenizer_dir: str, recipe_path: str, save_every: int):
     import yaml
-    from prepare import write_pieces
+
     from translit.recipe import load_recipe
+
+    from prepare import write_pieces
 
     recipe = load_recipe(recipe_path)
     data = recipe.data

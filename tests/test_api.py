@@ -7,8 +7,9 @@ import pytest
 from click.testing import CliRunner
 
 import translit
-from conftest import write_lines
 from translit.cli import main
+
+from conftest import write_lines
 
 SOURCES = ["abcd", "hhga", "", "fed"]
 

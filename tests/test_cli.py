@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from translit.cli import main
+
 from conftest import write_lines, write_recipe
 
 

@@ -10,10 +10,10 @@ import subprocess
 import sys
 
 import pytest
+import tensorflow as tf
 from click.testing import CliRunner
-
-from conftest import REPO, write_lines, write_recipe
 from test_multi_worker import _free_ports
+
 from translit.cli import main
 from translit.corpus import stream_pairs
 from translit.data import Limits, Shard, data_error, evaluation_batches, text_pairs
@@ -21,7 +21,7 @@ from translit.recipe import Split, load_recipe
 from translit.run_dir import RunDir
 from translit.tokenizers import load_tokenizers
 
-import tensorflow as tf
+from conftest import REPO, write_lines, write_recipe
 
 ODD_SOURCE = ("\ufeffa b\r\n  c\u3000\n\n x\x0cy \n\u00a0\nline\u2028with a break\n\tq\t\n"
               "last without a newline")

@@ -10,12 +10,13 @@ import pytest
 import tensorflow as tf
 from click.testing import CliRunner
 
-from conftest import write_lines
 from translit.cli import main
 from translit.models import trackable_weights
 from translit.run_dir import RunDir
 from translit.scoring import score
 from translit.translator import load_model
+
+from conftest import write_lines
 
 
 def _invoke(*args):

@@ -13,8 +13,9 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO, write_lines, write_recipe
 from translit.cli import main
+
+from conftest import REPO, write_lines, write_recipe
 
 
 def _train(recipe, run_dir, *extra):

@@ -9,11 +9,12 @@ import pytest
 import tensorflow as tf
 from click.testing import CliRunner
 
-from conftest import write_lines, write_recipe
 from translit.cli import main
 from translit.models import build_model
 from translit.models.cells import CIFGCell
 from translit.recipe import ModelConfig
+
+from conftest import write_lines, write_recipe
 
 
 def _sigmoid(x):

@@ -15,12 +15,13 @@ import threading
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO, write_lines
 from translit import named_corpora
 from translit.cli import main
 from translit.errors import UserError
 from translit.named_corpora import CorpusFile, NamedCorpus, fetch, sha256_of
 from translit.recipe import load_recipe
+
+from conftest import REPO, write_lines
 
 SHARED = os.path.join(os.path.dirname(REPO), "shared", "corpora")
 needs_shared = pytest.mark.skipif(not os.path.isdir(os.path.join(SHARED, "dakshina_hi")),

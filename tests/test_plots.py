@@ -8,8 +8,9 @@ import struct
 import tensorflow as tf
 from click.testing import CliRunner
 
-from conftest import write_lines
 from translit.cli import main
+
+from conftest import write_lines
 
 
 def _png_size(path):

@@ -6,6 +6,7 @@ import pytest
 from translit.precision import choose_precision, cpu_flags, resolve_precision
 from translit.recipe import load_recipe
 from translit.training import Trainer
+
 from conftest import write_recipe
 
 

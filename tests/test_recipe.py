@@ -5,6 +5,7 @@ import yaml
 
 from translit.errors import UserError
 from translit.recipe import load_recipe, save_recipe
+
 from conftest import write_recipe
 
 

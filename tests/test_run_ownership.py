@@ -12,8 +12,9 @@ import time
 
 from click.testing import CliRunner
 
-from conftest import REPO, write_recipe
 from translit.cli import main
+
+from conftest import REPO, write_recipe
 
 
 def _start_training(recipe, run_dir, *extra):

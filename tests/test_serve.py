@@ -18,9 +18,10 @@ import pytest
 from click.testing import CliRunner
 
 import translit
-from conftest import REPO
 from translit.cli import main
 from translit.serve.batcher import Batcher
+
+from conftest import REPO
 
 SOURCES = ["abcd", "hhga", "", "fed", "gfedcba"]
 

@@ -7,6 +7,7 @@ import sys
 import threading
 
 import translit
+
 from conftest import REPO, reversal_pairs
 
 

@@ -11,6 +11,7 @@ from translit.recipe import load_recipe
 from translit.run_dir import RunDir
 from translit.training import Trainer, masked_cross_entropy, train
 from translit.translator import load_translator
+
 from conftest import reversal_pairs, write_recipe
 
 

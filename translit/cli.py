@@ -363,7 +363,8 @@ def serve(model_paths, host, port, beam, checkpoint, name, max_batch_size, max_d
     and a page to try it at /. Stops on Ctrl-C or SIGTERM after answering what it accepted."""
     _start_tensorflow()
     from translit.run_dir import latest_run
-    from translit.serve import Limits, serve as run_service
+    from translit.serve import Limits
+    from translit.serve import serve as run_service
 
     run_service(model_paths or [latest_run()], host, port, beam=beam, checkpoint=checkpoint,
                 name=name, api_key_file=api_key_file, insecure=insecure,

@@ -25,8 +25,14 @@ from tensorflow.core.framework import summary_pb2
 
 from translit import scoring
 from translit.corpus import corpus_name, read_parallel, sample_pairs, stream_pairs
-from translit.data import (Limits, Shard, data_error, evaluation_batches, token_pairs,
-                           training_batches)
+from translit.data import (
+    Limits,
+    Shard,
+    data_error,
+    evaluation_batches,
+    token_pairs,
+    training_batches,
+)
 from translit.distribute import is_chief, num_workers, worker_scratch_dir
 from translit.errors import TrainingInterrupted, UserError
 from translit.interrupts import StopRequests
@@ -36,8 +42,7 @@ from translit.progress import Meter, Progress, timestamp
 from translit.recipe import Recipe, Split, save_recipe
 from translit.run_dir import RunDir
 from translit.schedules import LearningRate
-from translit.tokenizers import (PAD_ID, load_tokenizers, source_ids, target_ids,
-                                 train_tokenizers)
+from translit.tokenizers import PAD_ID, load_tokenizers, source_ids, target_ids, train_tokenizers
 from translit.translator import Translator
 
 log = logging.getLogger(__name__)

@@ -19,8 +19,14 @@ from translit.models import Ensemble, build_model, trackable_weights
 from translit.recipe import DecodeConfig, Recipe
 from translit.run_dir import CHECKPOINT_KINDS, RunDir
 from translit.search import beam_search
-from translit.tokenizers import (CONTROL_CHARACTERS, EOS_ID, PAD_ID, Tokenizer, load_tokenizers,
-                                 with_eos)
+from translit.tokenizers import (
+    CONTROL_CHARACTERS,
+    EOS_ID,
+    PAD_ID,
+    Tokenizer,
+    load_tokenizers,
+    with_eos,
+)
 
 log = logging.getLogger(__name__)
 
