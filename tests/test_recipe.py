@@ -1,10 +1,11 @@
 import os
+import pathlib
 
 import pytest
 import yaml
 
 from translit.errors import UserError
-from translit.recipe import load_recipe, save_recipe
+from translit.recipe import keys_table, load_recipe, save_recipe
 
 from conftest import write_recipe
 
@@ -82,3 +83,9 @@ def test_shipped_recipes_are_valid():
         with open(os.path.join(directory, name), encoding="utf-8") as f:
             assert isinstance(yaml.safe_load(f), dict)
         assert load_recipe(os.path.join(directory, name)).train.max_steps
+
+
+def test_readme_recipe_table_matches_the_keys_definitions():
+    readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    # Every key has its documentation beside its definition; the README shows it unchanged.
+    assert keys_table() in readme, "README.md's recipe table is stale: `python -m translit.recipe`"

@@ -19,9 +19,18 @@ import yaml
 from translit.errors import UserError
 
 
-def _bounds(low=None, high=None, low_open=False):
-    """Field metadata: the range a number must lie in."""
-    return {"low": low, "high": high, "low_open": low_open}
+def _key(doc: str, default=dataclasses.MISSING, *, factory=dataclasses.MISSING, low=None,
+         high=None, low_open: bool = False, shown: Optional[str] = None):
+    """A recipe key: its default, its documentation (the README's recipe table is generated from
+    it, see :func:`keys_table`) and the range a number must lie in.
+
+    Args:
+      shown: the default as the table shows it, when the value itself does not say it.
+    """
+    bounds = None if low is None and high is None else {"low": low, "high": high,
+                                                        "low_open": low_open}
+    return field(default=default, default_factory=factory,
+                 metadata={"doc": doc, "bounds": bounds, "shown": shown})
 
 
 @dataclass
@@ -33,15 +42,27 @@ class Split:
     tsv: Optional[str] = None
 
 
+_SPLIT = ("`{src: FILE, tgt: FILE}` (plain or `.gz`) or `{tsv: FILE}` of `source<TAB>target` "
+          "lines; a glob pattern (`train.*.de`) names several files")
+
+
 @dataclass
 class DataConfig:
-    corpus: Optional[str] = None  # a named corpus: its splits fill train/valid/test
-    corpus_dir: Optional[str] = None  # where `translit corpus fetch` put it
-    train: Split = field(default_factory=Split)
-    valid: Split = field(default_factory=Split)
-    test: Optional[Split] = None
-    max_src_tokens: int = field(default=100, metadata=_bounds(1))
-    max_tgt_tokens: int = field(default=100, metadata=_bounds(1))
+    corpus: Optional[str] = _key(
+        "a named corpus (see `translit corpus`) whose splits fill `train`/`valid`/`test` when "
+        "they are not given", None)
+    corpus_dir: Optional[str] = _key(
+        "where `translit corpus fetch` put the named corpus", None,
+        shown="`~/.cache/translit/corpora` (`$TRANSLIT_CORPORA`)")
+    train: Split = _key(f"the training corpus: {_SPLIT}", factory=Split, shown="—")
+    valid: Split = _key("the dev set, scored during training (same forms)", factory=Split,
+                        shown="—")
+    test: Optional[Split] = _key("the test set, scored at the end of training (same forms)",
+                                 None, shown="— (optional)")
+    max_src_tokens: int = _key(
+        "training pairs with more source tokens are left out of the stream; at translation time "
+        "sources are cut at 4× this", 100, low=1)
+    max_tgt_tokens: int = _key("training pairs with more target tokens are left out", 100, low=1)
 
     @property
     def max_translate_tokens(self) -> int:
@@ -51,71 +72,128 @@ class DataConfig:
 
 @dataclass
 class TokenizerConfig:
-    type: Literal["sentencepiece", "char"] = "sentencepiece"
-    normalization: Literal["NFKC", "NFC", "NFKD", "NFD", "none"] = "NFKC"
-    model_type: Literal["unigram", "bpe"] = "unigram"
-    vocab_size: int = field(default=8000, metadata=_bounds(8))
-    joint: bool = True
-    character_coverage: float = field(default=1.0, metadata=_bounds(0.0, 1.0, low_open=True))
-    # sentences the tokenizer learns from, sampled while streaming the corpus (SentencePiece's
-    # memory grows with them: 500k keep a start on a large corpus under 2 GB)
-    max_training_sentences: int = field(default=500_000, metadata=_bounds(1))
+    type: Literal["sentencepiece", "char"] = _key(
+        "`sentencepiece` or `char` (one token per character, for transliteration)",
+        "sentencepiece")
+    normalization: Literal["NFKC", "NFC", "NFKD", "NFD", "none"] = _key(
+        "Unicode normalization applied in-graph before tokenizing: `NFKC`, `NFC`, `NFKD`, "
+        "`NFD`, `none`", "NFKC")
+    model_type: Literal["unigram", "bpe"] = _key("SentencePiece `unigram` or `bpe`", "unigram")
+    vocab_size: int = _key(
+        "vocabulary size (an upper bound for small corpora; for `char`, the most frequent "
+        "characters kept)", 8000, low=8)
+    joint: bool = _key("one vocabulary for both sides, or one per side", True)
+    character_coverage: float = _key("SentencePiece character coverage", 1.0, low=0.0,
+                                     high=1.0, low_open=True)
+    max_training_sentences: int = _key(
+        "sentences sampled (uniformly, while streaming the corpus) to train the tokenizer; "
+        "SentencePiece's memory grows with them (about 1.4 GB for 1,000,000 Multi30k "
+        "sentences); a changed value does not stop a resume", 500_000, low=1)
 
 
 @dataclass
 class ModelConfig:
-    embedding_dim: int = field(default=256, metadata=_bounds(1))
-    units: int = field(default=256, metadata=_bounds(1))
-    layers: int = field(default=2, metadata=_bounds(1))
-    dropout: float = field(default=0.2, metadata=_bounds(0.0, 0.99))
-    cell: Literal["lstm", "gru", "cifg"] = "lstm"
-    attention: Literal["none", "dot", "general", "bahdanau"] = "none"
-    input_feeding: bool = False
-    bidirectional: bool = False
-    residual: bool = False
-    reverse_source: bool = False
-    tie_embeddings: bool = False
+    embedding_dim: int = _key("embedding size (source and target)", 256, low=1)
+    units: int = _key("units per recurrent layer (per direction in a bidirectional encoder)",
+                      256, low=1)
+    layers: int = _key("stacked recurrent layers in the encoder and in the decoder", 2, low=1)
+    dropout: float = _key(
+        "dropout on embeddings and between layers (not recurrent, to keep the cuDNN kernel)",
+        0.2, low=0.0, high=0.99)
+    cell: Literal["lstm", "gru", "cifg"] = _key(
+        "`lstm`, `gru` or `cifg` (LSTM with coupled input and forget gates: one gate f, "
+        "input 1 − f)", "lstm")
+    attention: Literal["none", "dot", "general", "bahdanau"] = _key(
+        "`none` (the state vector alone), `dot` or `general` (Luong et al. 2015), `bahdanau` "
+        "(additive score)", "none")
+    input_feeding: bool = _key(
+        "feed the previous attentional vector with each decoder input (Luong); the decoder "
+        "then runs step by step in training too", False)
+    bidirectional: bool = _key(
+        "each encoder layer reads both ways; a bridge (dense + tanh) maps the final states to "
+        "the decoder's size", False)
+    residual: bool = _key(
+        "residual connections between stacked layers (from the second layer on)", False)
+    reverse_source: bool = _key(
+        "the encoder reads the source backwards (Sutskever et al. 2014)", False)
+    tie_embeddings: bool = _key(
+        "the output projection reuses the target embedding matrix (with a projection to the "
+        "embedding size when `units` differs)", False)
 
 
 @dataclass
 class TrainConfig:
-    batch_tokens: int = field(default=4096, metadata=_bounds(1))
-    max_steps: Optional[int] = field(default=None, metadata=_bounds(1))
-    max_epochs: Optional[int] = field(default=None, metadata=_bounds(1))
-    learning_rate: float = field(default=1e-3, metadata=_bounds(0.0, low_open=True))
-    lr_schedule: Literal["constant", "inverse_sqrt", "exponential"] = "constant"
-    warmup_steps: int = field(default=0, metadata=_bounds(0))
-    decay_rate: float = field(default=0.5, metadata=_bounds(0.0, 1.0, low_open=True))
-    decay_steps: int = field(default=10_000, metadata=_bounds(1))
-    plateau_factor: float = field(default=1.0, metadata=_bounds(0.0, 1.0, low_open=True))
-    plateau_patience: int = field(default=2, metadata=_bounds(1))
-    valid_metric: Literal["bleu", "chrf", "accuracy", "loss"] = "bleu"
-    early_stopping: Optional[int] = field(default=None, metadata=_bounds(1))
-    clip_norm: float = field(default=5.0, metadata=_bounds(0.0, low_open=True))
-    label_smoothing: float = field(default=0.1, metadata=_bounds(0.0, 0.99))
-    precision: Literal["float32", "mixed_float16", "mixed_bfloat16", "auto"] = "float32"
-    xla: bool = False
-    checkpoint_every: int = field(default=1000, metadata=_bounds(1))
-    keep_checkpoints: int = field(default=5, metadata=_bounds(1))
-    eval_every: int = field(default=1000, metadata=_bounds(1))
-    log_every: int = field(default=100, metadata=_bounds(1))
-    shuffle_buffer: int = field(default=100_000, metadata=_bounds(1))
-    seed: int = 1234
+    batch_tokens: int = _key(
+        "tokens per training step (over all replicas), counting the longer side of each pair "
+        "with padding; pairs are batched with others whose longer side has the same length, so "
+        "that side is never padded", 4096, low=1)
+    max_steps: Optional[int] = _key(
+        "stop after this many steps (or at `max_epochs`, whichever comes first; at least one "
+        "is required)", None, low=1)
+    max_epochs: Optional[int] = _key("stop after this many passes over the training corpus",
+                                     None, low=1)
+    learning_rate: float = _key("Adam learning rate (the peak, after warm-up)", 1e-3, low=0.0,
+                                low_open=True)
+    lr_schedule: Literal["constant", "inverse_sqrt", "exponential"] = _key(
+        "`constant`, `inverse_sqrt` (× √(warmup / step) after warm-up) or `exponential` "
+        "(× decay_rate^((step − warmup) / decay_steps))", "constant")
+    warmup_steps: int = _key("linear warm-up steps", 0, low=0)
+    decay_rate: float = _key("factor of the exponential decay", 0.5, low=0.0, high=1.0,
+                             low_open=True)
+    decay_steps: int = _key("steps over which the exponential decay multiplies by `decay_rate`",
+                            10_000, low=1)
+    plateau_factor: float = _key(
+        "multiply the learning rate by this after `plateau_patience` evaluations without a "
+        "better dev metric (1.0 = off)", 1.0, low=0.0, high=1.0, low_open=True)
+    plateau_patience: int = _key("evaluations without a better dev metric before the plateau "
+                                 "factor applies", 2, low=1)
+    valid_metric: Literal["bleu", "chrf", "accuracy", "loss"] = _key(
+        "dev metric for the best checkpoint, plateau and early stopping: `bleu`, `chrf`, "
+        "`accuracy` (exact match; also logs CER) or `loss`", "bleu")
+    early_stopping: Optional[int] = _key(
+        "stop after this many evaluations without a better dev metric (off when absent)", None,
+        low=1)
+    clip_norm: float = _key("clip gradients to this global norm", 5.0, low=0.0, low_open=True)
+    label_smoothing: float = _key("label smoothing of the cross-entropy", 0.1, low=0.0,
+                                  high=0.99)
+    precision: Literal["float32", "mixed_float16", "mixed_bfloat16", "auto"] = _key(
+        "`mixed_bfloat16` or `mixed_float16` (with dynamic loss scaling) compute in half "
+        "precision and keep float32 weights; `translate` and `export` run in float32. `auto` "
+        "picks per machine and logs why: `mixed_bfloat16` on a GPU of compute capability ≥ 8.0 "
+        "or a CPU with bfloat16 instructions (`avx512_bf16`, `amx_bf16`), `mixed_float16` on a "
+        "7.x GPU, else `float32`", "float32")
+    xla: bool = _key(
+        "compile the forward and backward pass with XLA; batches then come from 16 length "
+        "buckets, padded to the bucket's end, so that there are few shapes to compile", False)
+    checkpoint_every: int = _key("checkpoint period in steps", 1000, low=1)
+    keep_checkpoints: int = _key("how many checkpoints are kept (the newest)", 5, low=1)
+    eval_every: int = _key("dev loss/BLEU/chrF period in steps", 1000, low=1)
+    log_every: int = _key("progress and `metrics.jsonl` period in steps", 100, low=1)
+    shuffle_buffer: int = _key("pairs shuffled together", 100_000, low=1)
+    seed: int = _key("seed of the weights' initialization, the shuffling and the tokenizer's "
+                     "sample", 1234)
 
 
 @dataclass
 class DecodeConfig:
-    beam_size: int = field(default=5, metadata=_bounds(1))
-    length_penalty: float = field(default=0.6, metadata=_bounds(0.0))
-    coverage_penalty: float = field(default=0.0, metadata=_bounds(0.0))
-    max_length_ratio: float = field(default=2.0, metadata=_bounds(0.0, low_open=True))
-    max_length_offset: int = field(default=10, metadata=_bounds(0))
-    batch_size: int = field(default=64, metadata=_bounds(1))
+    beam_size: int = _key(
+        "beam size of `translate` (1 = greedy); dev evaluation during training is greedy", 5,
+        low=1)
+    length_penalty: float = _key("GNMT length penalty alpha (0 = plain log-probability)", 0.6,
+                                 low=0.0)
+    coverage_penalty: float = _key("GNMT coverage penalty beta (attention models only)", 0.0,
+                                   low=0.0)
+    max_length_ratio: float = _key(
+        "an output stops after `max_length_ratio × source tokens + max_length_offset` tokens",
+        2.0, low=0.0, low_open=True)
+    max_length_offset: int = _key("see `max_length_ratio`", 10, low=0)
+    batch_size: int = _key("sentences per translation batch", 64, low=1)
 
 
 @dataclass
 class Recipe:
-    name: str = "run"
+    name: str = _key("run name; default run directory `runs/<name>`", "run",
+                     shown="file name")
     data: DataConfig = field(default_factory=DataConfig)
     tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -124,6 +202,33 @@ class Recipe:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+def keys_table() -> str:
+    """The README's table of recipe keys, generated from the keys' definitions above.
+
+    Returns: Markdown, one row per key: ``| `section.key` | default | meaning |``.
+    """
+    hints = typing.get_type_hints(Recipe)
+    rows = ["| key | default | meaning |", "| --- | --- | --- |"]
+    for section in dataclasses.fields(Recipe):
+        keys = [(section.name, section)]
+        if dataclasses.is_dataclass(hints[section.name]):
+            keys = [(f"{section.name}.{key.name}", key)
+                    for key in dataclasses.fields(hints[section.name])]
+        rows += [f"| `{key}` | {_shown_default(f)} | {f.metadata['doc']} |" for key, f in keys]
+    return "\n".join(rows) + "\n"
+
+
+def _shown_default(key: dataclasses.Field) -> str:
+    if key.metadata.get("shown"):
+        return key.metadata["shown"]
+    value = key.default
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    return f"`{value}`" if isinstance(value, str) else str(value)
 
 
 def load_recipe(path: str, overrides: typing.Sequence[str] = ()) -> Recipe:
@@ -202,7 +307,8 @@ def _build(cls, raw, where: str, prefix: str):
                         f"expected one of: {', '.join(prefix + k for k in fields)}")
     values = {}
     for name, value in raw.items():
-        values[name] = _convert(hints[name], value, where, prefix + name, fields[name].metadata)
+        values[name] = _convert(hints[name], value, where, prefix + name,
+                                fields[name].metadata.get("bounds"))
     return cls(**values)
 
 
@@ -294,3 +400,7 @@ def _absolutize_paths(recipe: Recipe) -> None:
             path = getattr(split, name)
             if path is not None:
                 setattr(split, name, os.path.abspath(path))
+
+
+if __name__ == "__main__":  # python -m translit.recipe: the table for README.md
+    print(keys_table(), end="")
