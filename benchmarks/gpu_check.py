@@ -11,6 +11,7 @@ of three such passes recorded on the device. On a machine without a GPU every an
 """
 
 import argparse
+import dataclasses
 import glob
 import json
 import os
@@ -39,7 +40,7 @@ def cudnn_check(recipe_path: str) -> dict:
     from translit.models import build_model
     from translit.recipe import load_recipe
 
-    model = build_model(load_recipe(recipe_path).model, 8000, 8000)
+    model = build_model(8000, 8000, **dataclasses.asdict(load_recipe(recipe_path).model))
     lengths = tf.random.uniform([64], 5, 21, tf.int32)
     mask = tf.sequence_mask(lengths, 20, tf.int32)  # right-padded, as training batches are
     source = tf.random.uniform([64, 20], 4, 8000, tf.int32) * mask

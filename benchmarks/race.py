@@ -153,8 +153,8 @@ class Entrant:
 
 def prepare_pieces(recipe_path: str, work: str) -> str:
     """Trains the first recipe's tokenizer once, as `translit train` would. Returns its dir."""
+    from translit.preparation import train_recipe_tokenizers
     from translit.recipe import load_recipe
-    from translit.training import train_recipe_tokenizers
 
     directory = os.path.join(work, "tokenizer")
     if not os.path.isdir(directory):

@@ -56,7 +56,6 @@ def test_score_prints_bleu_and_chrf_with_signatures(tmp_path):
     (lambda d: ["train", str(d / "none.yaml")], "Recipe file not found"),
     (lambda d: ["train", write_recipe(d), "--set", "model.unitz=3"], "unknown key 'model.unitz'"),
     (lambda d: ["train", write_recipe(d), "--set", "model.units=-1"], "expected a value >= 1"),
-    (lambda d: ["train", write_recipe(d), "--strategy", "tpu"], "--strategy received 'tpu'"),
     (lambda d: ["translate", "-m", str(d / "nowhere"), write_lines(d / "x", ["a"])],
      "Run directory not found"),
     (lambda d: ["translate", str(d / "missing.txt"), "-m", str(d)], "Corpus file not found"),
@@ -68,6 +67,27 @@ def test_user_mistakes_exit_1_with_a_message_and_no_traceback(tmp_path, make_arg
     assert result.exit_code == 1
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "recipe.yaml", "--strategy", "tpu"], "'tpu' is not one of 'auto', 'default'"),
+    (["score", "-r", "ref.txt", "--metrics", "bleu,blue"], "'blue' is not one of bleu, chrf"),
+    (["translate", "in.txt", "--beam", "0"], "0 is not in the range x>=1"),
+])
+def test_option_values_are_checked_by_click_before_any_work(args, message):
+    result = CliRunner().invoke(main, args)  # the files named do not exist: nothing read them
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert "Traceback" not in result.output
+
+
+def test_n_best_over_the_beam_stops_translate_before_any_output(attention_run, tmp_path):
+    source = write_lines(tmp_path / "in.txt", ["abcd", "fed"])
+    out, plots = tmp_path / "out.txt", tmp_path / "plots"
+    result = CliRunner().invoke(main, ["translate", source, "-m", attention_run["run_dir"],
+                                       "--beam", "2", "--n-best", "3", "-o", str(out),
+                                       "--attention-plot", str(plots)])
+    assert result.exit_code == 1 and "--n-best 3 exceeds the beam size 2" in result.output
+    assert not out.exists() and not plots.exists()
 
 
 def test_mismatched_corpus_is_reported_by_train(tmp_path):

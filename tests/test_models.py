@@ -10,9 +10,8 @@ import tensorflow as tf
 from click.testing import CliRunner
 
 from translit.cli import main
-from translit.models import build_model
+from translit.models import Seq2Seq, build_model
 from translit.models.cells import CIFGCell
-from translit.recipe import ModelConfig
 
 from conftest import write_lines, write_recipe
 
@@ -50,9 +49,9 @@ def test_cifg_forget_gate_starts_open():
 
 
 def test_residual_and_bidirectional_shapes():
-    config = ModelConfig(embedding_dim=8, units=16, layers=3, dropout=0.0, bidirectional=True,
-                         residual=True, attention="dot")
-    model = build_model(config, 10, 12)
+    config = dict(embedding_dim=8, units=16, layers=3, dropout=0.0, bidirectional=True,
+                  residual=True, attention="dot")
+    model = build_model(10, 12, **config)
     source = tf.constant([[4, 5, 6, 3], [7, 3, 0, 0]])
     logits, weights = model.forced(source, tf.constant([[2, 4, 5], [2, 6, 0]]))
     assert logits.shape == (2, 3, 12) and weights.shape == (2, 3, 4)
@@ -61,8 +60,7 @@ def test_residual_and_bidirectional_shapes():
 
 @pytest.mark.parametrize("options", [{}, {"attention": "general", "tie_embeddings": True}])
 def test_logits_at_kept_positions_equal_the_full_logits(options):
-    model = build_model(ModelConfig(embedding_dim=8, units=16, layers=2, dropout=0.0, **options),
-                        10, 12)
+    model = build_model(10, 12, embedding_dim=8, units=16, layers=2, dropout=0.0, **options)
     source, target_in = tf.constant([[4, 5, 6, 3], [7, 3, 0, 0]]), tf.constant([[2, 4, 5],
                                                                                [2, 6, 0]])
     keep = tf.not_equal(target_in, 0)  # (2, 3): 5 positions
@@ -74,9 +72,9 @@ def test_logits_at_kept_positions_equal_the_full_logits(options):
 
 def test_source_reversal_keeps_outputs_in_source_order():
     keras.utils.set_random_seed(1)
-    config = ModelConfig(embedding_dim=8, units=8, layers=1, dropout=0.0)
-    plain = build_model(config, 10, 10)
-    reversed_ = build_model(ModelConfig(**{**config.__dict__, "reverse_source": True}), 10, 10)
+    config = dict(embedding_dim=8, units=8, layers=1, dropout=0.0)
+    plain = build_model(10, 10, **config)
+    reversed_ = build_model(10, 10, reverse_source=True, **config)
     reversed_.set_weights(plain.get_weights())
     source = tf.constant([[4, 5, 6, 3, 0]])
     backwards = tf.constant([[3, 6, 5, 4, 0]])
@@ -87,8 +85,8 @@ def test_source_reversal_keeps_outputs_in_source_order():
 
 
 def test_tied_embeddings_share_the_matrix():
-    config = ModelConfig(embedding_dim=8, units=16, layers=1, dropout=0.0, tie_embeddings=True)
-    model = build_model(config, 10, 12)
+    config = dict(embedding_dim=8, units=16, layers=1, dropout=0.0, tie_embeddings=True)
+    model = build_model(10, 12, **config)
     paths = [w.path for w in model.weights]
     assert "seq2seq/decoder/projection/kernel" not in paths
     assert "seq2seq/decoder/pre_projection/kernel" in paths  # 16 units -> 8 embedding dims
@@ -119,3 +117,21 @@ def test_model_options_train_and_translate(name, tmp_path):
     result = runner.invoke(main, ["translate", source, "-m", str(tmp_path / "run"), "--beam", "3"])
     assert result.exit_code == 0, result.output
     assert len(result.output.splitlines()) == 2
+
+
+@pytest.mark.parametrize("options", [{}, {"attention": "bahdanau", "input_feeding": True,
+                                          "bidirectional": True, "cell": "cifg",
+                                          "tie_embeddings": True, "reverse_source": True}])
+def test_model_round_trips_through_its_config_without_a_recipe(options):
+    model = build_model(10, 12, embedding_dim=8, units=16, layers=2, dropout=0.0, **options)
+    config = json.loads(json.dumps(model.get_config()))  # plain values only
+    rebuilt = Seq2Seq.from_config(config)
+    source, target_in = tf.constant([[4, 5, 6, 3]]), tf.constant([[2, 4, 5]])
+    rebuilt((source, target_in))
+    assert [w.path for w in rebuilt.weights] == [w.path for w in model.weights]
+    rebuilt.set_weights(model.get_weights())
+    np.testing.assert_allclose(rebuilt((source, target_in)), model((source, target_in)),
+                               rtol=1e-6)
+    for layer in (model.encoder, model.decoder, model.decoder.projection):
+        again = type(layer).from_config(layer.get_config())
+        assert again.get_config() == layer.get_config()

@@ -6,17 +6,15 @@ import pytest
 import tensorflow as tf
 
 from translit.models import Ensemble, build_model
-from translit.recipe import ModelConfig
 from translit.search import beam_search, top_k
-from translit.tokenizers import BOS_ID, EOS_ID
+from translit.special_tokens import BOS_ID, EOS_ID
 
 VOCAB = 12
 
 
 def _build(**options):
     tf.keras.utils.set_random_seed(3)
-    config = ModelConfig(embedding_dim=8, units=16, layers=2, dropout=0.0, **options)
-    return build_model(config, VOCAB, VOCAB)
+    return build_model(VOCAB, VOCAB, embedding_dim=8, units=16, layers=2, dropout=0.0, **options)
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,10 @@ import pytest
 import tensorflow as tf
 
 from translit.errors import UserError
+from translit.losses import masked_cross_entropy
 from translit.recipe import load_recipe
 from translit.run_dir import RunDir
-from translit.training import Trainer, masked_cross_entropy, train
+from translit.training import Trainer, train
 from translit.translator import load_translator
 
 from conftest import reversal_pairs, write_recipe
@@ -112,8 +113,8 @@ def test_xla_trains_on_a_few_fixed_batch_shapes(tmp_path):
     trainer = Trainer(load_recipe(path), str(tmp_path / "run"))
 
     def shapes(fixed):
-        stream = training_batches(trainer.recipe.data.train, trainer.tokenizers, trainer.limits,
-                                  512, 1000, 1, fixed_shapes=fixed).take(100)
+        stream = training_batches(trainer.recipe.data.train, trainer.data.tokenizers,
+                                  trainer.data.limits, 512, 1000, 1, fixed_shapes=fixed).take(100)
         return {tuple(tensor.shape[1:] for tensor in batch[:3]) for batch in stream}
 
     assert len(shapes(True)) <= 16 and len(shapes(True)) < len(shapes(False))
@@ -132,7 +133,7 @@ def test_early_stopping_stops_when_the_dev_metric_stalls(tmp_path):
     trainer = Trainer(load_recipe(path), str(tmp_path / "run"))
     record = trainer.train()
     assert int(trainer.step) == 6  # evaluations at 2 (best), 4 and 6 (no better)
-    assert float(trainer.plateau_scale) == pytest.approx(0.25)  # halved after each stall
+    assert float(trainer.evaluator.plateau_scale) == pytest.approx(0.25)  # halved after each stall
     assert record["type"] == "final" and record["step"] == 2 and record["last_step"] == 6
     run = RunDir(str(tmp_path / "run"))
     assert run.checkpoint().endswith("best/ckpt-2")  # translate uses the best by default

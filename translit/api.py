@@ -17,6 +17,7 @@ import os
 import re
 from typing import Iterable, Iterator, List, NamedTuple, Optional, Sequence, Union
 
+from translit.corpus import batched
 from translit.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -118,18 +119,20 @@ class LoadedModel:
 
         Args:
           window: sentences read at a time (default: 32 batches).
+        Raises:
+          UserError: at once, before any sentence is read, for options that do not fit.
         """
         batch_size = batch_size or self.batch_size
         beam, window = self._checked_beam(beam, n_best), window or 32 * batch_size
         _check_count("window", window)
-        first_line, chunk = 1, []
-        for text in texts:
-            chunk.append(text)
-            if len(chunk) == window:
-                yield self._translate(_checked_texts(chunk), beam, n_best, batch_size, first_line)
-                first_line, chunk = first_line + window, []
-        if chunk:
+        return self._windows(texts, window, beam, n_best, batch_size)
+
+    def _windows(self, texts, window: int, beam: int, n_best: Optional[int],
+                 batch_size: int) -> Iterator[list]:
+        first_line = 1
+        for chunk in batched(texts, window):
             yield self._translate(_checked_texts(chunk), beam, n_best, batch_size, first_line)
+            first_line += len(chunk)
 
     def _translate(self, lines: List[str], beam: int, n_best: Optional[int], batch_size: int,
                    first_line: int) -> list:

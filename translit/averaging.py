@@ -9,6 +9,7 @@ from typing import Optional
 import numpy as np
 import tensorflow as tf
 
+from translit import checkpoints
 from translit.errors import UserError
 from translit.models import trackable_weights
 from translit.run_dir import RunDir
@@ -28,8 +29,7 @@ def average_checkpoints(run_dir: str, last: Optional[int] = None) -> str:
     """
     run = RunDir(run_dir)
     recipe = run.load_recipe()
-    state = tf.train.get_checkpoint_state(run.checkpoint_dir)
-    kept = list(state.all_model_checkpoint_paths) if state else []
+    kept = checkpoints.kept(run.checkpoint_dir)
     wanted = last or min(max(len(kept), 2), DEFAULT_LAST)
     if len(kept) < wanted:
         raise UserError(f"{run_dir} keeps {len(kept)} checkpoints, fewer than the {wanted} to "
@@ -37,14 +37,14 @@ def average_checkpoints(run_dir: str, last: Optional[int] = None) -> str:
                         "train longer")
     paths = kept[-wanted:]
     model, _ = load_model(run, recipe, paths[-1])
-    checkpoint = tf.train.Checkpoint(model=trackable_weights(model))
     total = [np.zeros(w.shape, np.float64) for w in model.weights]
     for path in paths:
-        checkpoint.restore(path).expect_partial().assert_existing_objects_matched()
+        checkpoints.restore_weights(model, path)
         total = [t + w.numpy() for t, w in zip(total, model.weights)]
     for weight, summed in zip(model.weights, total):
         weight.assign((summed / len(paths)).astype(weight.dtype))
     step = paths[-1].rsplit("-", 1)[1]
     target = os.path.join(run.checkpoint_dir, "average")
-    manager = tf.train.CheckpointManager(checkpoint, target, max_to_keep=1)
-    return manager.save(checkpoint_number=int(step))
+    manager = tf.train.CheckpointManager(tf.train.Checkpoint(model=trackable_weights(model)),
+                                         target, max_to_keep=1)
+    return checkpoints.save(manager, int(step))

@@ -14,7 +14,28 @@ from typing import Optional
 
 import click
 
+from translit.distribute import STRATEGIES
 from translit.errors import TrainingInterrupted, UserError
+from translit.scoring import METRICS
+
+
+class CommaSeparated(click.ParamType):
+    """A comma-separated list of values, each one of ``choices``."""
+
+    name = "list"
+
+    def __init__(self, choices):
+        self.choices = tuple(choices)
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, (list, tuple)):
+            return list(value)
+        items = [item.strip() for item in value.split(",") if item.strip()]
+        unknown = [item for item in items if item not in self.choices]
+        if unknown or not items:
+            self.fail(f"{unknown[0] if unknown else value!r} is not one of "
+                      f"{', '.join(self.choices)}", param, ctx)
+        return items
 
 
 def _user_errors(command):
@@ -68,7 +89,7 @@ def main(verbose):
               "run directory is resumed from its last checkpoint.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override a recipe value, e.g. --set train.max_steps=500 (repeatable).")
-@click.option("--strategy", default="auto", show_default=True,
+@click.option("--strategy", default="auto", show_default=True, type=click.Choice(STRATEGIES),
               help="tf.distribute strategy: auto, default, mirrored or multi-worker; auto takes "
                    "multi-worker when TF_CONFIG names a cluster, mirrored with several GPUs, "
                    "default otherwise.")
@@ -141,14 +162,15 @@ def translate(file, model_paths, output, beam, n_best, checkpoint, batch_size, w
 
     lines = read_lines(file)  # a missing file is named before the model loads
     model = load(model_paths or [latest_run()], beam=beam, checkpoint=checkpoint)
+    lines = list(lines) if attention_plot else lines
+    # Options that do not fit the model (--n-best over the beam) stop here, before any work.
+    windows = model.translate_windows(lines, window=window, n_best=n_best, batch_size=batch_size)
     if attention_plot:
-        lines = list(lines)
         _plot_attention(model, lines, batch_size, attention_plot)
     progress = LineProgress(_count_lines(file) if sys.stderr.isatty() else None)
     done = 0
     with _output(output) as out:
-        for results in model.translate_windows(lines, window=window, n_best=n_best,
-                                               batch_size=batch_size):
+        for results in windows:
             if n_best:
                 out.write("".join(f"{done + i} ||| {hyp.text} ||| {hyp.score:.4f}\n"
                                   for i, hyps in enumerate(results) for hyp in hyps))
@@ -248,7 +270,7 @@ def export(out_dir, run_dir, beam, checkpoint):
 @click.argument("hypotheses", required=False, type=click.Path(dir_okay=False))
 @click.option("--ref", "-r", type=click.Path(dir_okay=False),
               help="Reference file (metric scoring).")
-@click.option("--metrics", default="bleu,chrf", show_default=True,
+@click.option("--metrics", default="bleu,chrf", show_default=True, type=CommaSeparated(METRICS),
               help="Comma-separated: bleu, chrf, ter, accuracy (exact match), cer.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON with scores and signatures.")
 @click.option("-m", "--model", "run_dir", type=click.Path(file_okay=False),
@@ -281,10 +303,9 @@ def score(hypotheses, ref, metrics, as_json, run_dir, src, checkpoint, batch_siz
         return
     from translit.scoring import score as compute
 
-    metric_names = [m.strip() for m in metrics.split(",")]
-    if "cer" in metric_names:
+    if "cer" in metrics:
         _start_tensorflow()
-    results = compute(hyps, lines, metric_names)
+    results = compute(hyps, lines, metrics)
     if as_json:
         click.echo(json.dumps({name: {k: r[k] for k in ("score", "signature")}
                                for name, r in results.items()}, indent=1))
@@ -304,22 +325,10 @@ def _reject_unused_options(names, when: str) -> None:
 
 def _score_with_model(run_dir, checkpoint, sources, targets, batch_size, as_json):
     """One ``LOG-PROB<TAB>TOKENS`` line per pair; a summary (per-token mean, perplexity)."""
-    import math
+    from translit.likelihood import forced_scores
 
-    from translit.likelihood import ForcedScorer
-    from translit.run_dir import RunDir
-    from translit.translator import load_model
-
-    run = RunDir(run_dir)
-    recipe = run.load_recipe()
-    model, tokenizers = load_model(run, recipe, checkpoint)
-    scorer = ForcedScorer(model, *tokenizers, max_source_tokens=recipe.data.max_translate_tokens)
-    results = scorer.score_lines(sources, targets, batch_size)
-    total = sum(p for p, _ in results)
-    tokens = sum(n for _, n in results)
-    summary = {"sentences": len(results), "tokens": tokens, "log_prob": round(total, 4),
-               "log_prob_per_token": round(total / max(tokens, 1), 4),
-               "perplexity": round(math.exp(-total / max(tokens, 1)), 4)}
+    summary = forced_scores(run_dir, sources, targets, checkpoint, batch_size)
+    results = summary.pop("scores")
     if as_json:
         click.echo(json.dumps({"scores": [p for p, _ in results], **summary}))
     else:

@@ -14,7 +14,7 @@ import logging
 import random
 import sys
 from dataclasses import dataclass
-from typing import BinaryIO, Iterator, List, Optional, Tuple
+from typing import BinaryIO, Iterable, Iterator, List, Optional, Tuple
 
 from translit.errors import UserError
 
@@ -78,6 +78,13 @@ def _decode_lines(stream: BinaryIO, name: str) -> Iterator[str]:
             raise UserError(f"{name}:{number}: not valid UTF-8 (byte {e.start + 1} of the "
                             "line); convert the file to UTF-8, e.g. with iconv") from None
         yield line.rstrip("\n").rstrip("\r")
+
+
+def batched(items: Iterable, size: int) -> Iterator[list]:
+    """``items`` in consecutive lists of ``size`` (the last one shorter), read as needed."""
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
 
 
 def read_parallel(src: Optional[str] = None, tgt: Optional[str] = None,

@@ -11,13 +11,15 @@ files of different lengths) stops the stream with an error that :func:`data_erro
 from __future__ import annotations
 
 import codecs
+import contextlib
 import re
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Iterator, Optional, Tuple
 
 import tensorflow as tf
 
 from translit.corpus import corpus_files
+from translit.errors import UserError
 from translit.recipe import Split
 from translit.tokenizers import Tokenizer, source_ids, target_ids
 
@@ -67,6 +69,18 @@ def data_error(error: tf.errors.OpError) -> Optional[str]:
         return None
     # The assertion's message came C-escaped (quotes, non-ASCII bytes of a path).
     return codecs.escape_decode(found.group(1).encode("utf-8"))[0].decode("utf-8", "replace")
+
+
+@contextlib.contextmanager
+def data_errors() -> Iterator[None]:
+    """Turns a data error of these pipelines into a UserError naming the file and the line."""
+    try:
+        yield
+    except tf.errors.InvalidArgumentError as e:
+        message = data_error(e)
+        if message is None:
+            raise
+        raise UserError(message) from None
 
 
 def text_pairs(split: Split, shard: Shard = Shard(), seed=None) -> tf.data.Dataset:

@@ -8,10 +8,12 @@ import logging
 import os
 import shutil
 import tempfile
-
-import tensorflow as tf
+from typing import TYPE_CHECKING
 
 from translit.errors import UserError
+
+if TYPE_CHECKING:  # TensorFlow is imported by make_strategy, not by the CLI's option choices
+    import tensorflow as tf
 
 log = logging.getLogger(__name__)
 STRATEGIES = ("auto", "default", "mirrored", "multi-worker")
@@ -35,6 +37,8 @@ def make_strategy(name: str = "auto") -> tf.distribute.Strategy:
     ``auto`` takes ``MultiWorkerMirroredStrategy`` when TF_CONFIG names a cluster,
     ``MirroredStrategy`` when more than one GPU is visible, and the default strategy otherwise.
     """
+    import tensorflow as tf
+
     if name not in STRATEGIES:
         raise UserError(f"--strategy received {name!r}, expected one of {', '.join(STRATEGIES)}")
     cluster = cluster_from_env()

@@ -5,12 +5,15 @@ Useful to rerank candidates, to filter a corpus, or to compare models on referen
 
 from __future__ import annotations
 
+import math
 from typing import List, Sequence, Tuple
 
 import tensorflow as tf
 
+from translit.corpus import batched
 from translit.errors import UserError
-from translit.tokenizers import PAD_ID, source_ids, target_ids
+from translit.losses import masked_cross_entropy
+from translit.tokenizers import source_ids, target_ids
 
 
 class ForcedScorer(tf.Module):
@@ -36,10 +39,9 @@ class ForcedScorer(tf.Module):
         source = source_ids(self.source_tokenizer, sources, self.max_source_tokens).to_tensor()
         target = target_ids(self.target_tokenizer, targets).to_tensor()  # BOS ... EOS
         target_in, target_out = target[:, :-1], target[:, 1:]
-        logits = tf.cast(self.model.forced(source, target_in)[0], tf.float32)
-        token_log_probs = -tf.nn.sparse_softmax_cross_entropy_with_logits(target_out, logits)
-        mask = tf.cast(tf.not_equal(target_out, PAD_ID), tf.float32)  # (batch, tgt_time)
-        return tf.reduce_sum(token_log_probs * mask, axis=1), tf.reduce_sum(mask, axis=1)
+        logits = self.model.forced(source, target_in)[0]  # (batch, tgt_time, vocab)
+        loss, tokens = masked_cross_entropy(logits, target_out, axis=1)
+        return -loss, tokens
 
     def score_lines(self, sources: Sequence[str], targets: Sequence[str],
                     batch_size: int) -> List[Tuple[float, int]]:
@@ -48,8 +50,29 @@ class ForcedScorer(tf.Module):
             raise UserError(f"Received {len(sources)} source and {len(targets)} target lines, "
                             "expected the same number")
         results = []
-        for start in range(0, len(sources), batch_size):
-            log_probs, tokens = self.score(tf.constant(list(sources[start:start + batch_size])),
-                                           tf.constant(list(targets[start:start + batch_size])))
+        for pairs in batched(zip(sources, targets), batch_size):
+            log_probs, tokens = self.score(*(tf.constant(side) for side in zip(*pairs)))
             results += [(float(p), int(n)) for p, n in zip(log_probs.numpy(), tokens.numpy())]
         return results
+
+
+def forced_scores(run_dir: str, sources: Sequence[str], targets: Sequence[str],
+                  checkpoint: str | None = None, batch_size: int = 64) -> dict:
+    """The model log-probability of each target given its source, under a run's model.
+
+    Returns:
+      {"scores": [(log-probability, tokens counting EOS)] per pair, "sentences", "tokens",
+      "log_prob" (the sum), "log_prob_per_token", "perplexity"}.
+    """
+    from translit.run_dir import RunDir
+    from translit.translator import load_model
+
+    run = RunDir(run_dir)
+    recipe = run.load_recipe()
+    model, tokenizers = load_model(run, recipe, checkpoint)
+    scorer = ForcedScorer(model, *tokenizers, max_source_tokens=recipe.data.max_translate_tokens)
+    results = scorer.score_lines(sources, targets, batch_size)
+    total, tokens = sum(p for p, _ in results), sum(n for _, n in results)
+    return {"scores": results, "sentences": len(results), "tokens": tokens,
+            "log_prob": round(total, 4), "log_prob_per_token": round(total / max(tokens, 1), 4),
+            "perplexity": round(math.exp(-total / max(tokens, 1)), 4)}

@@ -2,7 +2,7 @@
 
 Both tokenizers are ``tf.Module`` objects whose ``tokenize`` and ``detokenize`` are TensorFlow
 ops (tensorflow-text), so training, ``translate`` and an exported SavedModel tokenize identically.
-Every vocabulary reserves the same ids for the special symbols below.
+Every vocabulary reserves the ids of :mod:`translit.special_tokens`.
 """
 
 from __future__ import annotations
@@ -22,9 +22,8 @@ import tensorflow_text as tf_text
 from translit.errors import UserError
 from translit.native_log import native_stderr_hidden, quiet
 from translit.recipe import TokenizerConfig
+from translit.special_tokens import BOS_ID, EOS_ID, PAD_ID, SPECIALS, UNK_ID
 
-PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
-SPECIALS = ("<pad>", "<unk>", "<s>", "</s>")
 # C0 and C1 control characters (NUL, tab, form feed, DEL, ...): each becomes a space before
 # normalization, in training and translation alike (same pattern for Python's re and RE2).
 CONTROL_CHARACTERS = r"[\x00-\x1f\x7f-\x9f]"

@@ -14,19 +14,15 @@ from typing import Callable, Iterator, List, Sequence, Tuple
 
 import tensorflow as tf
 
+from translit.checkpoints import restore_weights
+from translit.corpus import batched
 from translit.errors import UserError
 from translit.models import Ensemble, build_model, trackable_weights
 from translit.recipe import DecodeConfig, Recipe
 from translit.run_dir import CHECKPOINT_KINDS, RunDir
 from translit.search import beam_search
-from translit.tokenizers import (
-    CONTROL_CHARACTERS,
-    EOS_ID,
-    PAD_ID,
-    Tokenizer,
-    load_tokenizers,
-    with_eos,
-)
+from translit.special_tokens import EOS_ID, PAD_ID
+from translit.tokenizers import CONTROL_CHARACTERS, Tokenizer, load_tokenizers, with_eos
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +86,7 @@ class Translator(tf.Module):
         Yields: (line index, weights (target pieces + EOS, source pieces + EOS) numpy array,
         source pieces, target pieces), pieces as display strings.
         """
-        indices = [i for i, line in enumerate(lines) if line.strip()]
-        for start in range(0, len(indices), batch_size):
-            chunk = indices[start:start + batch_size]
+        for chunk in batched((i for i, line in enumerate(lines) if line.strip()), batch_size):
             source, ids, lengths, weights = self._attend(tf.constant([lines[i] for i in chunk]))
             for row, index in enumerate(chunk):
                 source_row = source[row][source[row] != PAD_ID]  # pieces and EOS
@@ -144,8 +138,7 @@ def translate_lines(translate: Callable, lines: Sequence[str], batch_size: int,
     """
     order = sorted((i for i, line in enumerate(lines) if line.strip()), key=lambda i: len(lines[i]))
     results = [[("", 0.0)] if n_best else ""] * len(lines)
-    for start in range(0, len(order), batch_size):
-        chunk = order[start:start + batch_size]
+    for chunk in batched(order, batch_size):
         output = translate(tf.constant([lines[i] for i in chunk]))
         translations, scores = output["translations"].numpy(), output["scores"].numpy()
         if n_best and translations.ndim == 1:  # the 1-best graph
@@ -179,16 +172,10 @@ def load_model(run: RunDir, recipe: Recipe, checkpoint: str | None = None):
     Returns: the model and the run's (source, target) tokenizers.
     """
     source_tok, target_tok = load_tokenizers(recipe.tokenizer, run.tokenizer_dir)
-    model = build_model(recipe.model, source_tok.vocab_size, target_tok.vocab_size)
+    model = build_model(source_tok.vocab_size, target_tok.vocab_size,
+                        **dataclasses.asdict(recipe.model))
     path = run.checkpoint(checkpoint)
-    try:
-        status = tf.train.Checkpoint(model=trackable_weights(model)).restore(path)
-        status.expect_partial().assert_existing_objects_matched()
-    except (AssertionError, tf.errors.OpError, ValueError, IndexError) as e:
-        reason = str(getattr(e, "message", e)).splitlines()[0] if str(e) else type(e).__name__
-        raise UserError(f"{path}: cannot be read or does not hold this run's model weights "
-                        f"({reason}); pass another --checkpoint (best, latest, average or a "
-                        "path) or train again") from None
+    restore_weights(model, path)
     log.info("loaded %s", path)
     return model, (source_tok, target_tok)
 

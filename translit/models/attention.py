@@ -33,6 +33,9 @@ class Attention(keras.layers.Layer):
         self.combine = keras.layers.Dense(units, activation="tanh", use_bias=False,
                                           name="attention_layer")
 
+    def get_config(self):
+        return {**super().get_config(), "kind": self.kind, "units": self.units}
+
     def build(self, *args, **kwargs):
         """Sublayers build on first use (the memory's size is known then)."""
         self.built = True

@@ -16,6 +16,9 @@ class OutputProjection(keras.layers.Layer):
         self.vocab_size = vocab_size
         self.tied = tied
 
+    def get_config(self):
+        return {**super().get_config(), "vocab_size": self.vocab_size, "tied": self.tied}
+
     def build(self, input_shape):
         if not self.tied:
             self.kernel = self.add_weight(shape=(input_shape[-1], self.vocab_size),
@@ -49,6 +52,10 @@ class StackedDecoder(keras.layers.Layer):
                  attention="none", input_feeding=False, residual=False, tie_embeddings=False,
                  **kwargs):
         super().__init__(**kwargs)
+        self.options = dict(vocab_size=vocab_size, embedding_dim=embedding_dim, units=units,
+                            num_layers=num_layers, dropout=dropout, cell=cell,
+                            attention=attention, input_feeding=input_feeding, residual=residual,
+                            tie_embeddings=tie_embeddings)
         self.units = units
         self.residual = residual
         self.input_feeding = input_feeding and attention != "none"
@@ -60,6 +67,9 @@ class StackedDecoder(keras.layers.Layer):
         self.pre_projection = (keras.layers.Dense(embedding_dim, name="pre_projection")
                                if tie_embeddings and units != embedding_dim else None)
         self.projection = OutputProjection(vocab_size, tie_embeddings, name="projection")
+
+    def get_config(self):
+        return {**super().get_config(), **self.options}
 
     def build(self, *args, **kwargs):
         """Sublayers build on the first call (their input sizes depend on the options)."""

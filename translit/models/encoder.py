@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 
 from translit.models.cells import recurrent_layer, run_layer
+from translit.special_tokens import PAD_ID
 
 
 class StackedEncoder(keras.layers.Layer):
@@ -21,6 +22,10 @@ class StackedEncoder(keras.layers.Layer):
     def __init__(self, vocab_size, embedding_dim, units, num_layers, dropout, cell="lstm",
                  bidirectional=False, residual=False, reverse_source=False, **kwargs):
         super().__init__(**kwargs)
+        self.options = dict(vocab_size=vocab_size, embedding_dim=embedding_dim, units=units,
+                            num_layers=num_layers, dropout=dropout, cell=cell,
+                            bidirectional=bidirectional, residual=residual,
+                            reverse_source=reverse_source)
         self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")
         self.dropout = keras.layers.Dropout(dropout)
         self.residual = residual
@@ -35,14 +40,17 @@ class StackedEncoder(keras.layers.Layer):
             self.bridges = [keras.layers.Dense(units, activation="tanh", name=f"bridge_{i}")
                             for i in range(num_layers * state_count)]
 
+    def get_config(self):
+        return {**super().get_config(), **self.options}
+
     def call(self, source_ids, training=False):
-        """Args: source_ids (batch, src_time) int32, right-padded with 0.
+        """Args: source_ids (batch, src_time) int32, right-padded with PAD_ID.
 
         Returns:
           outputs (batch, src_time, units or 2 * units) and states: per layer a list of
           (batch, units) tensors ([h, c] for LSTM and CIFG, [h] for GRU).
         """
-        mask = tf.not_equal(source_ids, 0)  # (batch, src_time)
+        mask = tf.not_equal(source_ids, PAD_ID)  # (batch, src_time)
         lengths = tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)
         x = self.dropout(self.embedding(source_ids), training=training)
         def reverse(sequence):  # (batch, src_time, features), each sentence's tokens reversed

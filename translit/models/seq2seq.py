@@ -5,7 +5,7 @@ import tensorflow as tf
 
 from translit.models.decoder import StackedDecoder
 from translit.models.encoder import StackedEncoder
-from translit.recipe import ModelConfig
+from translit.special_tokens import PAD_ID
 
 
 class Seq2Seq(keras.Model):
@@ -15,23 +15,35 @@ class Seq2Seq(keras.Model):
     ``encode(source_ids) -> (context, state)`` and
     ``decode_step(token_ids, state, context) -> (logits, state, attention weights or None)``.
     ``context`` (what attention reads) is the same for every step; ``state`` changes.
+
+    Args (the recipe's ``model`` keys, which document them, are named alike):
+      source_vocab_size, target_vocab_size: the tokenizers' vocabulary sizes.
+      embedding_dim, units, layers, dropout, cell, attention, input_feeding, bidirectional,
+      residual, reverse_source, tie_embeddings: the architecture.
     """
 
-    def __init__(self, config: ModelConfig, source_vocab_size: int, target_vocab_size: int,
-                 **kwargs):
+    def __init__(self, source_vocab_size: int, target_vocab_size: int, embedding_dim: int = 256,
+                 units: int = 256, layers: int = 2, dropout: float = 0.2, cell: str = "lstm",
+                 attention: str = "none", input_feeding: bool = False,
+                 bidirectional: bool = False, residual: bool = False,
+                 reverse_source: bool = False, tie_embeddings: bool = False, **kwargs):
         super().__init__(**kwargs)
-        self.config = config
-        shared = dict(embedding_dim=config.embedding_dim, units=config.units,
-                      num_layers=config.layers, dropout=config.dropout, cell=config.cell,
-                      residual=config.residual)
-        self.encoder = StackedEncoder(source_vocab_size, bidirectional=config.bidirectional,
-                                      reverse_source=config.reverse_source, name="encoder",
-                                      **shared)
-        self.decoder = StackedDecoder(target_vocab_size, attention=config.attention,
-                                      input_feeding=config.input_feeding,
-                                      tie_embeddings=config.tie_embeddings, name="decoder",
-                                      **shared)
-        self.has_attention = config.attention != "none"
+        self.options = dict(
+            source_vocab_size=source_vocab_size, target_vocab_size=target_vocab_size,
+            embedding_dim=embedding_dim, units=units, layers=layers, dropout=dropout, cell=cell,
+            attention=attention, input_feeding=input_feeding, bidirectional=bidirectional,
+            residual=residual, reverse_source=reverse_source, tie_embeddings=tie_embeddings)
+        shared = dict(embedding_dim=embedding_dim, units=units, num_layers=layers,
+                      dropout=dropout, cell=cell, residual=residual)
+        self.encoder = StackedEncoder(source_vocab_size, bidirectional=bidirectional,
+                                      reverse_source=reverse_source, name="encoder", **shared)
+        self.decoder = StackedDecoder(target_vocab_size, attention=attention,
+                                      input_feeding=input_feeding,
+                                      tie_embeddings=tie_embeddings, name="decoder", **shared)
+        self.has_attention = attention != "none"
+
+    def get_config(self):
+        return {**super().get_config(), **self.options}
 
     def call(self, inputs, training=False, keep=None):
         """Args: inputs (source_ids (batch, src_time), target_in (batch, tgt_time)); keep as in
@@ -57,22 +69,23 @@ class Seq2Seq(keras.Model):
 
     def _encode(self, source_ids, training):
         outputs, states = self.encoder(source_ids, training=training)
-        context = self.decoder.prepare(outputs, tf.not_equal(source_ids, 0))
+        context = self.decoder.prepare(outputs, tf.not_equal(source_ids, PAD_ID))
         return context, self.decoder.initial_state(states)
 
 
-def build_model(config: ModelConfig, source_vocab_size: int, target_vocab_size: int,
-                precision: str = "float32") -> Seq2Seq:
-    """Creates the model from the recipe's ``model`` section and builds its weights.
+def build_model(source_vocab_size: int, target_vocab_size: int, precision: str = "float32",
+                **options) -> Seq2Seq:
+    """Creates a :class:`Seq2Seq` and builds its weights.
 
     Args:
       precision: a Keras dtype policy; ``mixed_float16`` and ``mixed_bfloat16`` compute in half
         precision and keep float32 weights, so checkpoints load into a float32 model.
+      options: the architecture, as :class:`Seq2Seq` takes it (a recipe's ``model`` section).
     """
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(precision)  # layers take the policy when they are created
     try:
-        model = Seq2Seq(config, source_vocab_size, target_vocab_size, name="seq2seq")
+        model = Seq2Seq(source_vocab_size, target_vocab_size, name="seq2seq", **options)
     finally:
         keras.config.set_dtype_policy(previous)
     dummy = tf.ones((1, 2), tf.int32)
