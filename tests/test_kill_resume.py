@@ -1,6 +1,5 @@
 """A training process killed with SIGKILL resumes from its last checkpoint when restarted."""
 
-import glob
 import json
 import os
 import re
@@ -16,6 +15,21 @@ def _train_command(recipe, run_dir):
     return [sys.executable, "-m", "translit.cli", "train", recipe, "--run-dir", run_dir]
 
 
+def _newest_saved_step(run_dir):
+    """The step of the newest checkpoint that the run's checkpoint state names (0: none yet).
+
+    The state file is rewritten, atomically, after a checkpoint's files are complete: a kill
+    between the two leaves the previous checkpoint as the newest, so waiting for an index file
+    alone races with it.
+    """
+    try:
+        with open(os.path.join(run_dir, "checkpoints", "checkpoint"), encoding="utf-8") as f:
+            found = re.search(r'^model_checkpoint_path: ".*ckpt-(\d+)"', f.read(), re.M)
+    except FileNotFoundError:
+        return 0
+    return int(found.group(1)) if found else 0
+
+
 def test_killed_training_resumes_from_the_last_checkpoint(tmp_path):
     recipe = write_recipe(tmp_path, train={"max_steps": 300, "checkpoint_every": 20,
                                            "log_every": 20, "eval_every": 1000})
@@ -24,7 +38,7 @@ def test_killed_training_resumes_from_the_last_checkpoint(tmp_path):
     first = subprocess.Popen(_train_command(recipe, run_dir), env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
-    while not glob.glob(os.path.join(run_dir, "checkpoints", "ckpt-40.index")):
+    while _newest_saved_step(run_dir) < 40:
         assert first.poll() is None, "training ended before it could be killed"
         assert time.monotonic() < deadline, "no checkpoint after 300 s"
         time.sleep(0.2)
