@@ -3,9 +3,9 @@
 German writes a number as one word with the units before the tens ("vierundfünfzig", four-and-
 fifty); English writes separate words with the tens first ("fifty four"). A model must split the
 compound and reorder its parts, and, because the test numbers never occur in training, it must
-generalize. ``python corpora/number_words.py`` writes
-``corpora/number_words/{train,valid,test}.{de,en}`` (deterministic: the committed files are its
-output).
+generalize; the numbers up to 100, which people type first, are all in training.
+``python corpora/number_words.py`` writes ``corpora/number_words/{train,valid,test}.{de,en}``
+(deterministic: the committed files are its output).
 """
 
 import os
@@ -22,9 +22,11 @@ EN_TEENS = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixte
 EN_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 
 # Numbers are drawn per order of magnitude, so that short numbers are not drowned by the 90,000
-# five-digit ones: (first, last, test, valid, train) for each range.
-RANGES = [(1, 99, 10, 5, 84), (100, 999, 90, 45, 765), (1_000, 9_999, 250, 125, 4_000),
+# five-digit ones: (first, last, test, valid, train) for each range. The numbers up to 100, what
+# a person types first, are all in training and in no other split.
+RANGES = [(1, 100, 0, 0, 100), (101, 999, 90, 45, 764), (1_000, 9_999, 250, 125, 4_000),
           (10_000, 99_999, 650, 325, 7_000)]
+SMALL, SMALL_REPEATS = 100, 5  # the numbers up to SMALL are in training 5 times (frequent in text)
 
 
 def german(n: int, compound: bool = False) -> str:
@@ -61,7 +63,8 @@ def _join(*words) -> str:
 
 
 def splits(seed: int = 20261126) -> dict:
-    """Disjoint samples of 1..99,999 per order of magnitude: {"train": [...], "valid", "test"}."""
+    """Disjoint samples of 1..99,999 per order of magnitude: {"train": [...], "valid", "test"};
+    the numbers up to SMALL come SMALL_REPEATS times in training."""
     rng = random.Random(seed)
     result = {"test": [], "valid": [], "train": []}
     for first, last, *sizes in RANGES:
@@ -71,6 +74,7 @@ def splits(seed: int = 20261126) -> dict:
         for name, size in zip(result, sizes):
             result[name] += numbers[start:start + size]
             start += size
+    result["train"] += [n for n in result["train"] if n <= SMALL] * (SMALL_REPEATS - 1)
     for numbers in result.values():
         rng.shuffle(numbers)
     return result

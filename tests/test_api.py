@@ -9,7 +9,7 @@ from click.testing import CliRunner
 import translit
 from translit.cli import main
 
-from conftest import write_lines
+from conftest import write_lines, write_recipe
 
 SOURCES = ["abcd", "hhga", "", "fed"]
 
@@ -73,3 +73,17 @@ def test_an_export_rejects_another_beam(exported):
         model.translate(["abcd"], n_best=4)
     with pytest.raises(translit.UserError, match="is an export, whose beam size was fixed"):
         translit.load(exported, beam=2)
+
+
+def test_a_case_folding_model_gives_every_case_the_same_answer(tmp_path):
+    """`tokenizer.normalization: NFKC_Casefold`, trained through `translit train`: "ABCD",
+    "Abcd" and "abcd" are one input to the model and its export."""
+    recipe = write_recipe(tmp_path, tokenizer={"type": "char", "joint": True, "vocab_size": 32,
+                                               "normalization": "NFKC_Casefold"})
+    run_dir = str(tmp_path / "run")
+    assert CliRunner().invoke(main, ["train", recipe, "--run-dir", run_dir]).exit_code == 0
+    export = str(tmp_path / "export")
+    assert CliRunner().invoke(main, ["export", export, "-m", run_dir]).exit_code == 0
+    for model in (translit.load(run_dir), translit.load(export)):
+        outputs = model.translate(["abcd", "ABCD", "Abcd", "hhGa", "HHGA"], n_best=1)
+        assert outputs[0] == outputs[1] == outputs[2] and outputs[3] == outputs[4]

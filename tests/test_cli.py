@@ -96,3 +96,14 @@ def test_mismatched_corpus_is_reported_by_train(tmp_path):
         f.write("extra\n")
     result = CliRunner().invoke(main, ["train", recipe, "--run-dir", str(tmp_path / "run")])
     assert result.exit_code == 1 and "Line counts differ" in result.output
+
+
+def test_version_names_translit_tensorflow_and_keras():
+    from importlib import metadata
+
+    import translit
+
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0
+    versions = f"TensorFlow {metadata.version('tensorflow')}, Keras {metadata.version('keras')}"
+    assert result.output == f"translit {translit.__version__} ({versions})\n"

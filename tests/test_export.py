@@ -9,6 +9,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
+import translit
 from translit.cli import main
 from translit.translator import load_translator
 
@@ -94,6 +95,11 @@ def test_reversal_export_translates_correctly(trained_run, tmp_path):
     assert all(score < 0 for score in loaded["scores"])
     for name in ("recipe.yaml", "joint.chars.json"):
         assert os.path.isfile(os.path.join(export_dir, "assets", name))
+    with open(os.path.join(export_dir, "assets", "translit.json"), encoding="utf-8") as f:
+        metadata = json.load(f)
+    assert metadata["versions"]["translit"] == translit.__version__
+    assert metadata["beam_size"] == 2 and metadata["checkpoint"].startswith("checkpoints/")
+    assert translit.load(export_dir).describe()["models"][0]["versions"] == metadata["versions"]
 
 
 def test_saved_model_cli_lists_the_signatures(trained_run, tmp_path):

@@ -192,6 +192,26 @@ def test_tensorflow_start_up_chatter_stays_out_of_the_terminal(sentencepiece_run
     assert verbose.returncode == 0 and "oneDNN" in verbose.stderr  # -v shows it
 
 
+def test_python_api_is_quiet_unless_asked(sentencepiece_run, tmp_path):
+    """`translit.load(...).translate(...)` writes nothing on stderr; TF_CPP_MIN_LOG_LEVEL=0
+    shows TensorFlow's start-up lines; a warning of the caller's own code still shows."""
+    script = tmp_path / "app.py"
+    script.write_text("import warnings\nimport translit\n"
+                      f"print(translit.load({sentencepiece_run['run_dir']!r}).translate(['elf']))\n"
+                      "warnings.warn('the caller warns')\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env["PYTHONPATH"] = REPO
+    quiet = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                           timeout=300, env=env)
+    assert quiet.returncode == 0 and quiet.stdout.startswith("['"), quiet.stderr
+    assert quiet.stderr.splitlines()[-2:] == [
+        f"{script}:4: UserWarning: the caller warns", "  warnings.warn('the caller warns')"]
+    assert len(quiet.stderr.splitlines()) == 2, quiet.stderr
+    asked = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                           timeout=300, env={**env, "TF_CPP_MIN_LOG_LEVEL": "0"})
+    assert asked.returncode == 0 and "oneDNN" in asked.stderr
+
+
 def _keep_only(run_dir, count):
     """Makes the run's checkpoint state list only its ``count`` newest checkpoints."""
     import tensorflow as tf

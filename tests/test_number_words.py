@@ -32,3 +32,5 @@ def test_committed_corpus_is_the_generator_output_and_splits_are_disjoint(tmp_pa
     assert not mismatch and not errors
     splits = {name: set(numbers) for name, numbers in words.splits().items()}
     assert not splits["train"] & splits["test"] and not splits["train"] & splits["valid"]
+    assert set(range(1, 101)) <= splits["train"]  # what people type first is learned
+    assert words.splits()["train"].count(8) == 5

@@ -114,6 +114,10 @@ def test_tensorflow_serving_request_forms(server, model):
     status, info, _ = call(server, "/v1/models/run")
     assert status == 200 and info["beam_size"] == 3 and info["models"][0]["step"] == 800
     assert info["models"][0]["recipe"]["tokenizer"]["type"] == "char"
+    status, listed, _ = call(server, "/v1/models")
+    assert status == 200 and listed["models"] == ["run"]
+    assert listed["versions"]["translit"] == translit.__version__
+    assert set(listed["versions"]) == {"translit", "tensorflow", "keras"}
 
 
 def test_concurrent_clients_each_get_their_own_translation(server, model):

@@ -1,7 +1,8 @@
+import pytest
 import tensorflow as tf
 
 from translit.recipe import TokenizerConfig
-from translit.special_tokens import BOS_ID, EOS_ID
+from translit.special_tokens import BOS_ID, EOS_ID, UNK_ID
 from translit.tokenizers import load_tokenizers, source_ids, target_ids, train_tokenizers
 
 SOURCES = ["einundzwanzig Katzen", "dreihundert Hunde", "Grüße aus Köln", "zweiundvierzig"] * 40
@@ -51,3 +52,13 @@ def test_source_and_target_ids_add_specials():
     assert source_ids(tokenizer, tf.constant(["abc", ""]), max_tokens=2).to_list() == \
         [[4, 5, EOS_ID], [EOS_ID]]
     assert target_ids(tokenizer, tf.constant(["ab"])).to_list() == [[BOS_ID, 4, 5, EOS_ID]]
+
+
+@pytest.mark.parametrize("kind", ["sentencepiece", "char"])
+def test_case_folding_reads_every_case_alike(tmp_path, kind):
+    config = TokenizerConfig(type=kind, normalization="NFKC_Casefold", vocab_size=60)
+    tokenizer, _ = train_tokenizers(config, ["Acht Dreißig", "zwölf"], ["eight", "thirty"],
+                                    str(tmp_path))
+    ids = tokenizer.tokenize(tf.constant(["acht dreißig", "ACHT DREISSIG", "Acht Dreißig"]))
+    assert ids.to_list()[0] == ids.to_list()[1] == ids.to_list()[2]
+    assert UNK_ID not in ids.flat_values.numpy()  # the folded training text has every letter

@@ -150,3 +150,30 @@ def test_attention_model_learns_reversal(attention_run):
     record = attention_run["record"]
     assert record["type"] == "final" and record["test_accuracy"] >= 90, record
     assert record["valid_cer"] <= 5
+
+
+@pytest.mark.parametrize("bucket_width", [1, 4])
+def test_pairs_of_a_rare_length_are_trained_once_every_pass(tmp_path, bucket_width):
+    """Through `translit train`: 3 one-character pairs among 300 longer ones, in batches of up
+    to 64 tokens, are trained once a pass like every other pair (bucketing the endless stream
+    kept them waiting: with one length per batch, a batch of their own holds 32 of them)."""
+    from click.testing import CliRunner
+
+    from translit.cli import main
+
+    path = write_recipe(tmp_path, train_size=300, train={
+        "max_steps": None, "max_epochs": 3, "batch_tokens": 64, "bucket_width": bucket_width,
+        "eval_every": 10_000, "checkpoint_every": 10_000})
+    with open(tmp_path / "train.src", "a", encoding="utf-8") as src, \
+            open(tmp_path / "train.tgt", "a", encoding="utf-8") as tgt:
+        src.write("a\nb\nc\n")
+        tgt.write("a\nb\nc\n")
+    run_dir = tmp_path / "run"
+    result = CliRunner().invoke(main, ["train", path, "--run-dir", str(run_dir)])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in open(RunDir(str(run_dir)).metrics_path)]
+    passes = [r for r in records if r["type"] == "epoch"]
+    assert [r["epoch"] for r in passes] == [1, 2, 3]
+    pairs, characters = 303, sum(map(len, open(tmp_path / "train.tgt").read().split()))
+    assert all(r["pairs"] == pairs for r in passes), passes
+    assert all(r["target_tokens"] == characters + pairs for r in passes)  # pieces + EOS

@@ -7,6 +7,6 @@ TensorFlow is imported by ``load``, not with the package.
 
 from translit.api import Hypothesis, LoadedModel, load
 from translit.errors import UserError
+from translit.version import __version__
 
-__version__ = "0.1.0"
-__all__ = ["Hypothesis", "LoadedModel", "UserError", "load"]
+__all__ = ["Hypothesis", "LoadedModel", "UserError", "__version__", "load"]

@@ -19,6 +19,7 @@ from typing import Iterable, Iterator, List, NamedTuple, Optional, Sequence, Uni
 
 from translit.corpus import batched
 from translit.errors import UserError
+from translit.native_log import start_tensorflow
 
 log = logging.getLogger(__name__)
 EXPORT_BATCH_SIZE = 64
@@ -208,11 +209,21 @@ def _describe_run(path: str, checkpoint: Optional[str]) -> dict:
 
 
 def _describe_export(path: str) -> dict:
+    import json
+
     import yaml
 
+    from translit.export import METADATA
+
     with open(os.path.join(path, "assets", "recipe.yaml"), encoding="utf-8") as f:
-        return {"path": path, "recipe": yaml.safe_load(f), "checkpoint": None, "step": None,
-                "dev_scores": {}}
+        recipe = yaml.safe_load(f)
+    metadata = os.path.join(path, "assets", METADATA)  # absent in older exports
+    versions = None
+    if os.path.isfile(metadata):
+        with open(metadata, encoding="utf-8") as f:
+            versions = json.load(f)["versions"]
+    return {"path": path, "recipe": recipe, "checkpoint": None, "step": None,
+            "dev_scores": {}, "versions": versions}
 
 
 def _check_count(name: str, value) -> None:
@@ -241,9 +252,13 @@ def load(paths: Union[str, Sequence[str]], *, beam: Optional[int] = None,
         default: best when the run kept one, else latest).
     Raises:
       UserError: a path is not a run directory or an export, or the options do not fit it.
+
+    TensorFlow's and SentencePiece's native log lines are hidden; to see them, set the
+    environment variable ``TF_CPP_MIN_LOG_LEVEL`` to 0 before the first ``load``.
     """
     paths = [paths] if isinstance(paths, str) else list(paths)
     if not paths:
         raise UserError("load needs at least one run directory or export")
     _check_count("beam", beam)
+    start_tensorflow()  # quietly, unless the caller set TF_CPP_MIN_LOG_LEVEL
     return LoadedModel(paths, beam, checkpoint)

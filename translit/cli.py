@@ -56,18 +56,24 @@ def _user_errors(command):
 
 
 def _start_tensorflow() -> None:
-    """Imports TensorFlow; without ``-v``, with its loading lines hidden (they ignore
-    TF_CPP_MIN_LOG_LEVEL, which hides the later ones, "failed call to cuInit" among them).
-    Devices are not initialized here: a multi-worker strategy must configure them first."""
-    from translit.native_log import native_stderr_hidden
+    """Imports TensorFlow, with its loading lines hidden unless ``-v``."""
+    from translit.native_log import start_tensorflow
 
-    verbose = click.get_current_context().find_root().params["verbose"]
-    with native_stderr_hidden("tensorflow" not in sys.modules and not verbose):
-        import tensorflow  # noqa: F401
-        import tensorflow_text  # noqa: F401  its ops' loading lines too
+    start_tensorflow(click.get_current_context().find_root().params["verbose"])
+
+
+def _print_version(ctx, _param, value) -> None:
+    if value and not ctx.resilient_parsing:
+        from translit.version import version_line
+
+        click.echo(version_line())
+        ctx.exit()
 
 
 @click.group()
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=_print_version,
+              help="Print translit's version and those of TensorFlow and Keras, then exit.")
 @click.option("-v", "--verbose", is_flag=True,
               help="Log debugging details, TensorFlow's start-up messages included.")
 def main(verbose):

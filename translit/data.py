@@ -210,11 +210,13 @@ def token_pairs(split: Split, tokenizers: Tuple[Tokenizer, Tokenizer], limits: L
 
 def training_batches(split: Split, tokenizers, limits: Limits, batch_tokens: int,
                      shuffle_buffer: int, seed: int, first_epoch: int = 0,
-                     fixed_shapes: bool = False, shard: Shard = Shard()) -> tf.data.Dataset:
+                     fixed_shapes: bool = False, shard: Shard = Shard(),
+                     bucket_width: int = 1) -> tf.data.Dataset:
     """An endless stream of shuffled training batches, pass after pass over the corpus.
 
     Each pass (epoch) reads the files again, in a new order when there are several, and
-    shuffles the pairs in a buffer of ``shuffle_buffer`` with its own seed.
+    shuffles the pairs in a buffer of ``shuffle_buffer`` with its own seed. Batches come from
+    buckets of ``bucket_width`` lengths (see :func:`_bucket_by_tokens`).
 
     Returns:
       batches of (source (batch, src_time), target_in (batch, tgt_time), target_out, epochs
@@ -222,14 +224,18 @@ def training_batches(split: Split, tokenizers, limits: Limits, batch_tokens: int
     """
     def one_pass(epoch):
         pass_seed = seed + 7919 * epoch
+        # Each pass is bucketed on its own, so that its end flushes the buckets: every pair is
+        # trained once a pass, however rare its length. Bucketing the endless stream instead
+        # left the pairs of a rare length waiting many passes for a batch of their own.
         return (token_pairs(split, tokenizers, limits, shard, seed=pass_seed)
                 .shuffle(shuffle_buffer, seed=pass_seed)
-                .map(_ops(lambda source, target: (source, target, epoch))))
+                .map(_ops(lambda source, target: (source, target, epoch)))
+                .apply(_bucket_by_tokens(batch_tokens, limits.longest, fixed_shapes,
+                                         bucket_width)))
 
-    dataset = tf.data.Dataset.range(first_epoch, _EPOCHS).flat_map(_ops(one_pass))
     # No shuffle of the batches: it would read passes ahead and blur the epoch; the pairs come
     # shuffled, so buckets fill, and batches leave, in random order.
-    dataset = dataset.apply(_bucket_by_tokens(batch_tokens, limits.longest, fixed_shapes))
+    dataset = tf.data.Dataset.range(first_epoch, _EPOCHS).flat_map(_ops(one_pass))
     return dataset.map(_ops(lambda source, target, epochs: (
         *_teacher_forcing(source, target), epochs))).prefetch(tf.data.AUTOTUNE)
 
@@ -242,10 +248,13 @@ def evaluation_batches(split: Split, tokenizers, limits: Limits,
     return dataset.map(_ops(_teacher_forcing)).cache()
 
 
-def _bucket_by_tokens(batch_tokens: int, longest: int, fixed_shapes: bool):
-    """One bucket per length (the longer side is never padded); with ``fixed_shapes``, 16
-    buckets about 1/16 of the longest pair wide. Batch size = budget // bucket end."""
-    width = max(2, -(-longest // 16)) if fixed_shapes else 1
+def _bucket_by_tokens(batch_tokens: int, longest: int, fixed_shapes: bool,
+                      bucket_width: int = 1):
+    """Buckets of ``bucket_width`` lengths of the longer side (1: one bucket per length, never
+    padded); with ``fixed_shapes``, 16 buckets about 1/16 of the longest pair wide (or
+    ``bucket_width``, if wider), padded to the bucket's end. Batch size = budget // bucket end,
+    so that a batch holds at most ``batch_tokens`` of the longer side, padding included."""
+    width = max(2, -(-longest // 16), bucket_width) if fixed_shapes else bucket_width
     last = longest + width if fixed_shapes else longest  # padding needs a bucket end above all
     boundaries = list(range(width + 1, last + 1, width))
     sizes = [max(1, batch_tokens // (end - 1)) for end in boundaries + [longest + 1]]

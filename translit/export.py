@@ -5,13 +5,16 @@ Signatures (both take ``texts``, a 1-D ``tf.string`` batch of source sentences):
     the model log-probability of each translation.
   ``n_best``: ``translations`` (batch, beam) and ``scores`` (batch, beam), best first.
 Tokenization (normalization, SentencePiece or characters), beam search and detokenization are in
-the graph; the tokenizer files and the resolved recipe travel along in ``assets/``.
+the graph; the tokenizer files and the resolved recipe travel along in ``assets/``, with
+``assets/translit.json``: the versions of translit, TensorFlow and Keras that wrote it, the beam
+size and the checkpoint.
 """
 
 from __future__ import annotations
 
 import functools
 import glob
+import json
 import os
 import shutil
 from typing import Callable, Dict, Optional
@@ -22,8 +25,10 @@ from translit.errors import UserError
 from translit.native_log import native_stderr_hidden, quiet
 from translit.run_dir import RunDir
 from translit.translator import load_translator
+from translit.version import versions
 
 SIGNATURE_INPUT = "texts"
+METADATA = "translit.json"  # in assets/
 
 
 def export(run_dir: str, out_dir: str, beam_size: Optional[int] = None,
@@ -54,6 +59,10 @@ def _save(run_dir: str, path: str, beam_size: Optional[int], checkpoint: Optiona
         "serving_default": translator.translate.get_concrete_function(),
         "n_best": translator.translate_n_best.get_concrete_function(),
     })
+    metadata = {"versions": versions(), "beam_size": translator.decode.beam_size,
+                "checkpoint": os.path.relpath(run.checkpoint(checkpoint), run_dir)}
+    with open(os.path.join(path, "assets", METADATA), "w", encoding="utf-8") as f:
+        json.dump(metadata, f, indent=1)
 
 
 def is_saved_model(path: str) -> bool:

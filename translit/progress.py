@@ -24,7 +24,7 @@ class Meter:
         self.source_tokens = self.target_tokens = self.target_positions = 0.0
 
     def add(self, loss: float, counts) -> None:
-        """Args: counts: (source tokens, target tokens, target positions with padding)."""
+        """Args: counts: (source tokens, target tokens, target positions with padding, pairs)."""
         self.losses.append(loss)
         self.source_tokens += counts[0]
         self.target_tokens += counts[1]
@@ -39,6 +39,23 @@ class Meter:
                                           4)}
         self.reset()
         return result
+
+
+class PassTally:
+    """What the pass over the corpus in progress trained: pairs, source and target tokens."""
+
+    def __init__(self):
+        self.pairs = self.source_tokens = self.target_tokens = 0
+
+    def add(self, counts) -> None:
+        """Args: counts: a step's (source tokens, target tokens, target positions, pairs)."""
+        self.source_tokens += int(counts[0])
+        self.target_tokens += int(counts[1])
+        self.pairs += int(counts[3])
+
+    def summary(self) -> dict:
+        return {"pairs": self.pairs, "source_tokens": self.source_tokens,
+                "target_tokens": self.target_tokens}
 
 
 class Progress:

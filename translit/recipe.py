@@ -21,7 +21,7 @@ from translit.errors import UserError
 
 def _key(doc: str, default=dataclasses.MISSING, *, factory=dataclasses.MISSING, low=None,
          high=None, low_open: bool = False, shown: Optional[str] = None):
-    """A recipe key: its default, its documentation (the README's recipe table is generated from
+    """A recipe key: its default, its documentation (the docs' recipe table is generated from
     it, see :func:`keys_table`) and the range a number must lie in.
 
     Args:
@@ -75,9 +75,10 @@ class TokenizerConfig:
     type: Literal["sentencepiece", "char"] = _key(
         "`sentencepiece` or `char` (one token per character, for transliteration)",
         "sentencepiece")
-    normalization: Literal["NFKC", "NFC", "NFKD", "NFD", "none"] = _key(
-        "Unicode normalization applied in-graph before tokenizing: `NFKC`, `NFC`, `NFKD`, "
-        "`NFD`, `none`", "NFKC")
+    normalization: Literal["NFKC", "NFC", "NFKD", "NFD", "NFKC_Casefold", "none"] = _key(
+        "Unicode normalization applied in-graph before tokenizing, in training and "
+        "translation: `NFKC`, `NFC`, `NFKD`, `NFD`, `NFKC_Casefold` (NFKC and case folding, on "
+        "both sides: `Acht`, `ACHT` and `acht` read alike), `none`", "NFKC")
     model_type: Literal["unigram", "bpe"] = _key("SentencePiece `unigram` or `bpe`", "unigram")
     vocab_size: int = _key(
         "vocabulary size (an upper bound for small corpora; for `char`, the most frequent "
@@ -125,8 +126,13 @@ class ModelConfig:
 class TrainConfig:
     batch_tokens: int = _key(
         "tokens per training step (over all replicas), counting the longer side of each pair "
-        "with padding; pairs are batched with others whose longer side has the same length, so "
-        "that side is never padded", 4096, low=1)
+        "with padding (see `bucket_width`)", 4096, low=1)
+    bucket_width: int = _key(
+        "pairs are batched with others whose longer side falls in the same bucket of this many "
+        "lengths, padded to the longest of the batch; 1: one length per batch, never padded. "
+        "Every pass over the corpus flushes the buckets, so every pair is trained once a pass; "
+        "wider buckets mix lengths in a batch, which rare lengths (a corpus's few short pairs) "
+        "need to be learned", 1, low=1)
     max_steps: Optional[int] = _key(
         "stop after this many steps (or at `max_epochs`, whichever comes first; at least one "
         "is required)", None, low=1)
@@ -164,7 +170,8 @@ class TrainConfig:
         "7.x GPU, else `float32`", "float32")
     xla: bool = _key(
         "compile the forward and backward pass with XLA; batches then come from 16 length "
-        "buckets, padded to the bucket's end, so that there are few shapes to compile", False)
+        "buckets (or `bucket_width`'s, if wider), padded to the bucket's end, so that there are "
+        "few shapes to compile", False)
     checkpoint_every: int = _key("checkpoint period in steps", 1000, low=1)
     keep_checkpoints: int = _key("how many checkpoints are kept (the newest)", 5, low=1)
     eval_every: int = _key("dev loss/BLEU/chrF period in steps", 1000, low=1)
@@ -205,7 +212,7 @@ class Recipe:
 
 
 def keys_table() -> str:
-    """The README's table of recipe keys, generated from the keys' definitions above.
+    """The table of recipe keys in docs/recipes.md, generated from the keys' definitions above.
 
     Returns: Markdown, one row per key: ``| `section.key` | default | meaning |``.
     """
@@ -402,5 +409,5 @@ def _absolutize_paths(recipe: Recipe) -> None:
                 setattr(split, name, os.path.abspath(path))
 
 
-if __name__ == "__main__":  # python -m translit.recipe: the table for README.md
+if __name__ == "__main__":  # python -m translit.recipe: the table for docs/recipes.md
     print(keys_table(), end="")

@@ -27,6 +27,7 @@ from translit.special_tokens import BOS_ID, EOS_ID, PAD_ID, SPECIALS, UNK_ID
 # C0 and C1 control characters (NUL, tab, form feed, DEL, ...): each becomes a space before
 # normalization, in training and translation alike (same pattern for Python's re and RE2).
 CONTROL_CHARACTERS = r"[\x00-\x1f\x7f-\x9f]"
+CASE_FOLD = "NFKC_Casefold"  # the normalization that also folds case
 
 
 class Tokenizer(tf.Module):
@@ -43,6 +44,8 @@ class Tokenizer(tf.Module):
         texts = tf.strings.regex_replace(texts, CONTROL_CHARACTERS, " ")
         if self.normalization == "none":
             return texts
+        if self.normalization == CASE_FOLD:
+            return tf_text.case_fold_utf8(texts)  # ICU's NFKC_Casefold
         return tf_text.normalize_utf8(texts, self.normalization)
 
     def tokenize(self, texts: tf.Tensor) -> tf.RaggedTensor:
@@ -139,6 +142,8 @@ class CharTokenizer(Tokenizer):
 def normalize_text(texts: Iterable[str], form: str) -> List[str]:
     """Python-side normalization matching :meth:`Tokenizer.normalize` (for training)."""
     texts = [re.sub(CONTROL_CHARACTERS, " ", t) for t in texts]
+    if form == CASE_FOLD:  # ICU's, as in the graph (Python's casefold differs on a few)
+        return [t.decode("utf-8") for t in tf_text.case_fold_utf8(texts).numpy()] if texts else []
     return texts if form == "none" else [unicodedata.normalize(form, t) for t in texts]
 
 

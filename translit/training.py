@@ -31,7 +31,7 @@ from translit.metrics_log import MetricsLog
 from translit.models import build_model, trackable_weights
 from translit.precision import resolve_precision
 from translit.preparation import prepare
-from translit.progress import Meter, Progress
+from translit.progress import Meter, PassTally, Progress
 from translit.recipe import Recipe
 from translit.run_dir import RunDir
 from translit.schedules import LearningRate
@@ -107,7 +107,8 @@ class Trainer:
 
         Returns:
           the replica's share of the loss, the gradient norm, the global batch's counts
-          (source tokens, target tokens, target positions including padding), and the epoch:
+          (source tokens, target tokens, target positions including padding, pairs), and the
+          epoch:
           the pass of the newest pair, the lowest over the replicas (so that every worker
           counts epochs alike; a replica given no pair does not count).
         """
@@ -118,8 +119,9 @@ class Trainer:
         local_counts = tf.stack([
             tf.reduce_sum(tf.cast(tf.not_equal(source, PAD_ID), tf.float32)),
             tf.reduce_sum(tf.cast(tf.not_equal(target_out, PAD_ID), tf.float32)),
-            tf.cast(tf.size(target_out), tf.float32)])
-        counts = context.all_reduce(_SUM, local_counts)  # (3,)
+            tf.cast(tf.size(target_out), tf.float32),
+            tf.cast(tf.shape(source)[0], tf.float32)])
+        counts = context.all_reduce(_SUM, local_counts)  # (4,)
         scale = self.optimizer.dynamic_scale if self.loss_scaling else 1.0
         loss, gradients = self._gradients(source, target_in, target_out, counts[1],
                                           tf.convert_to_tensor(scale, tf.float32))
@@ -184,12 +186,18 @@ class Trainer:
           TrainingInterrupted: SIGINT or SIGTERM arrived; the step finished and was saved.
         """
         train = self.recipe.train
+        tally = PassTally()  # a resumed run starts its pass over
         with StopRequests(enabled=num_workers(self.strategy) == 1) as stop_requests:
             while not self._done():
                 loss, norm, counts, epoch = train_step(self._next_batch(batches_in))
                 step = int(self.step)
+                counts = counts.numpy().tolist()
+                if int(epoch) > int(self.epoch):  # this batch begins a new pass
+                    progress.show(self._log_epoch(int(epoch), step - 1, tally))
+                    tally = PassTally()
                 self.epoch.assign(max(int(self.epoch), int(epoch)))
-                meter.add(float(loss), counts.numpy().tolist())
+                tally.add(counts)
+                meter.add(float(loss), counts)
                 progress.update(step, int(self.epoch))
                 if step % train.log_every == 0:
                     progress.show(self._log_train(step, meter, float(norm)))
@@ -223,7 +231,7 @@ class Trainer:
         def batches(budget: int, shard: Shard) -> tf.data.Dataset:
             return training_batches(self.recipe.data.train, self.data.tokenizers, self.data.limits,
                                     budget, train.shuffle_buffer, seed, int(self.epoch),
-                                    train.xla, shard)
+                                    train.xla, shard, train.bucket_width)
 
         if num_workers(self.strategy) == 1:
             options = tf.data.Options()
@@ -265,6 +273,12 @@ class Trainer:
         latest = self.manager.latest_checkpoint
         if latest is None or not latest.endswith(f"-{step}"):
             checkpoints.save(self.manager, step)
+
+    def _log_epoch(self, epoch: int, step: int, tally: PassTally) -> dict:
+        """The record of the ``epoch``-th pass, which ended at ``step``: what was trained in it
+        (all workers together), to be checked against the corpus."""
+        return self.metrics.write({"type": "epoch", "step": step, "epoch": epoch,
+                                   **tally.summary()})
 
     def _log_train(self, step: int, meter: Meter, grad_norm: float) -> dict:
         return self.metrics.write({

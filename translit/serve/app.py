@@ -35,6 +35,7 @@ from starlette.staticfiles import StaticFiles
 
 from translit.errors import UserError
 from translit.serve.batcher import Batcher, QueueFull
+from translit.version import versions
 
 log = logging.getLogger(__name__)
 STATIC = os.path.join(os.path.dirname(__file__), "static")
@@ -114,7 +115,7 @@ def create_app(model, settings: Settings) -> Starlette:
 
     async def model_list(request):
         _authorize(request, settings.api_key)
-        return JSONResponse({"models": [settings.name]})
+        return JSONResponse({"models": [settings.name], "versions": versions()})
 
     async def model_info(request):
         _authorize(request, settings.api_key)
