@@ -3,7 +3,8 @@
 German writes a number as one word with the units before the tens ("vierundfünfzig", four-and-
 fifty); English writes separate words with the tens first ("fifty four"). A model must split the
 compound and reorder its parts, and, because the test numbers never occur in training, it must
-generalize; the numbers up to 100, which people type first, are all in training.
+generalize; the numbers up to 100, which people type first, and the round hundreds are in
+training.
 ``python corpora/number_words.py`` writes ``corpora/number_words/{train,valid,test}.{de,en}``
 (deterministic: the committed files are its output).
 """
@@ -27,6 +28,7 @@ EN_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "ei
 RANGES = [(1, 100, 0, 0, 100), (101, 999, 90, 45, 764), (1_000, 9_999, 250, 125, 4_000),
           (10_000, 99_999, 650, 325, 7_000)]
 SMALL, SMALL_REPEATS = 100, 5  # the numbers up to SMALL are in training 5 times (frequent in text)
+ROUND = 100  # and every multiple of ROUND that dev and test do not hold (round numbers, too)
 
 
 def german(n: int, compound: bool = False) -> str:
@@ -64,7 +66,8 @@ def _join(*words) -> str:
 
 def splits(seed: int = 20261126) -> dict:
     """Disjoint samples of 1..99,999 per order of magnitude: {"train": [...], "valid", "test"};
-    the numbers up to SMALL come SMALL_REPEATS times in training."""
+    the numbers up to SMALL come SMALL_REPEATS times in training, and every multiple of ROUND
+    not held out is in training."""
     rng = random.Random(seed)
     result = {"test": [], "valid": [], "train": []}
     for first, last, *sizes in RANGES:
@@ -75,6 +78,8 @@ def splits(seed: int = 20261126) -> dict:
             result[name] += numbers[start:start + size]
             start += size
     result["train"] += [n for n in result["train"] if n <= SMALL] * (SMALL_REPEATS - 1)
+    held_out, trained = set(result["valid"]) | set(result["test"]), set(result["train"])
+    result["train"] += [n for n in range(ROUND, 100_000, ROUND) if n not in held_out | trained]
     for numbers in result.values():
         rng.shuffle(numbers)
     return result
