@@ -110,10 +110,26 @@ def test_accuracy_and_character_error_rate():
     assert results["cer"]["score"] == pytest.approx(round(100 / total, 2))
 
 
+def test_word_and_character_error_rates_of_sentences():
+    """WER on whitespace words, CER on code points with the spaces, both over the references'
+    length; blank and extra-space lines as jiwer's defaults treat them (stripped)."""
+    hypotheses = ["कुम्भ राशि मेन जन्मे", "इक जगह", " लोग  "]
+    references = ["कुम्भ राशि में जन्मे", "एक जगह", "लोग"]
+    results = score(hypotheses, references, ["wer", "cer"])
+    assert results["wer"]["score"] == pytest.approx(round(100 * 2 / 7, 2))  # मेन, इक
+    # मेन -> में (म े न -> म े ं) and इक -> एक: one substituted code point each
+    characters = sum(len(r) for r in references)
+    assert results["cer"]["score"] == pytest.approx(round(100 * 2 / characters, 2))
+    assert results["wer"]["text"] == f"WER = {results['wer']['score']:.2f} (2 edits / 7 " \
+        "reference words)"
+    assert results["wer"]["signature"].startswith("wer|levenshtein|whitespace-words")
+
+
 def test_score_cli_accuracy_and_cer(tmp_path):
     hyps = write_lines(tmp_path / "hyp.txt", ["abc", "abd"])
     refs = write_lines(tmp_path / "ref.txt", ["abc", "abc"])
-    result = _invoke("score", hyps, "--ref", refs, "--metrics", "accuracy,cer", "--json")
+    result = _invoke("score", hyps, "--ref", refs, "--metrics", "accuracy,cer,wer", "--json")
     assert result.exit_code == 0, result.output
     scores = json.loads(result.stdout)
     assert scores["accuracy"]["score"] == 50.0 and scores["cer"]["score"] == pytest.approx(16.67)
+    assert scores["wer"]["score"] == 50.0

@@ -277,7 +277,7 @@ def export(out_dir, run_dir, beam, checkpoint):
 @click.option("--ref", "-r", type=click.Path(dir_okay=False),
               help="Reference file (metric scoring).")
 @click.option("--metrics", default="bleu,chrf", show_default=True, type=CommaSeparated(METRICS),
-              help="Comma-separated: bleu, chrf, ter, accuracy (exact match), cer.")
+              help="Comma-separated: bleu, chrf, ter, accuracy (exact match), cer, wer.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON with scores and signatures.")
 @click.option("-m", "--model", "run_dir", type=click.Path(file_okay=False),
               help="Run directory: instead of metrics, print each translation's model "

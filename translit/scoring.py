@@ -1,5 +1,5 @@
-"""Scores: sacreBLEU's BLEU, chrF and TER, and word accuracy and character error rate for
-transliteration, each stamped with a signature."""
+"""Scores: sacreBLEU's BLEU, chrF and TER; exact-match accuracy, and character and word error
+rates (jiwer) for transliteration; each stamped with a signature."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Dict, Sequence
 from translit.errors import UserError
 
 SACREBLEU = ("bleu", "chrf", "ter")
-METRICS = (*SACREBLEU, "accuracy", "cer")
+METRICS = (*SACREBLEU, "accuracy", "cer", "wer")
 
 
 def score(hypotheses: Sequence[str], references: Sequence[str],
@@ -34,7 +34,8 @@ def score(hypotheses: Sequence[str], references: Sequence[str],
             results[name] = {"score": round(result.score, 2),
                              "signature": str(metric.get_signature()), "text": str(result)}
         else:
-            results[name] = (accuracy if name == "accuracy" else cer)(hypotheses, references)
+            results[name] = {"accuracy": accuracy, "cer": cer, "wer": wer}[name](hypotheses,
+                                                                                references)
     return results
 
 
@@ -47,15 +48,32 @@ def accuracy(hypotheses: Sequence[str], references: Sequence[str]) -> dict:
 
 
 def cer(hypotheses: Sequence[str], references: Sequence[str]) -> dict:
-    """Character error rate in percent: Levenshtein edits (Unicode code points) over the
-    references' total length, computed with ``tf.edit_distance``."""
-    import tensorflow as tf
+    """Character error rate in percent: Levenshtein edits over Unicode code points (spaces
+    included, each line stripped) over the references' total length, computed by jiwer."""
+    import jiwer
 
-    def chars(texts):
-        return tf.strings.unicode_split([t.strip() for t in texts], "UTF-8").to_sparse()
+    edits = jiwer.process_characters(list(references), list(hypotheses))
+    return _error_rate("CER", edits, "reference characters", "codepoints|strip")
 
-    edits = tf.reduce_sum(tf.edit_distance(chars(hypotheses), chars(references), normalize=False))
-    length = sum(len(r.strip()) for r in references)
-    value = round(100.0 * float(edits) / max(length, 1), 2)
-    return {"score": value, "signature": "cer|levenshtein|codepoints|strip|nrefs:1",
-            "text": f"CER = {value:.2f} ({int(edits)} edits / {length} reference characters)"}
+
+def wer(hypotheses: Sequence[str], references: Sequence[str]) -> dict:
+    """Word error rate in percent: Levenshtein edits over whitespace-separated words over the
+    references' total number of words, computed by jiwer."""
+    import jiwer
+
+    edits = jiwer.process_words(list(references), list(hypotheses))
+    return _error_rate("WER", edits, "reference words", "whitespace-words|strip")
+
+
+def _error_rate(name: str, edits, unit: str, tokens: str) -> dict:
+    """The score of a jiwer alignment: (substitutions + deletions + insertions) / reference
+    length, in percent (0 for empty references without edits)."""
+    from importlib import metadata
+
+    errors = edits.substitutions + edits.deletions + edits.insertions
+    length = edits.hits + edits.substitutions + edits.deletions
+    value = round(100.0 * errors / length, 2) if length else (100.0 if errors else 0.0)
+    return {"score": value,
+            "signature": f"{name.lower()}|levenshtein|{tokens}|nrefs:1|"
+                         f"jiwer:{metadata.version('jiwer')}",
+            "text": f"{name} = {value:.2f} ({errors} edits / {length} {unit})"}
