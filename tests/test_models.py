@@ -121,7 +121,8 @@ def test_model_options_train_and_translate(name, tmp_path):
 
 @pytest.mark.parametrize("options", [{}, {"attention": "bahdanau", "input_feeding": True,
                                           "bidirectional": True, "cell": "cifg",
-                                          "tie_embeddings": True, "reverse_source": True}])
+                                          "tie_embeddings": True, "reverse_source": True,
+                                          "attention_activation": "none"}])
 def test_model_round_trips_through_its_config_without_a_recipe(options):
     model = build_model(10, 12, embedding_dim=8, units=16, layers=2, dropout=0.0, **options)
     config = json.loads(json.dumps(model.get_config()))  # plain values only
@@ -135,3 +136,7 @@ def test_model_round_trips_through_its_config_without_a_recipe(options):
     for layer in (model.encoder, model.decoder, model.decoder.projection):
         again = type(layer).from_config(layer.get_config())
         assert again.get_config() == layer.get_config()
+    if model.decoder.attention:
+        attention = model.decoder.attention
+        assert type(attention).from_config(attention.get_config()).activation == \
+            options["attention_activation"]

@@ -177,3 +177,22 @@ def test_pairs_of_a_rare_length_are_trained_once_every_pass(tmp_path, bucket_wid
     pairs, characters = 303, sum(map(len, open(tmp_path / "train.tgt").read().split()))
     assert all(r["pairs"] == pairs for r in passes), passes
     assert all(r["target_tokens"] == characters + pairs for r in passes)  # pieces + EOS
+
+
+def test_attention_activation_none_builds_a_linear_attentional_vector_and_learns(
+        attention_run, tmp_path):
+    """`model.attention_activation: none` through `translit train`: the attention layer is
+    linear (tanh in the fixture's model), and the toy task is learned as with tanh."""
+    path = write_recipe(tmp_path, model={"attention": "dot", "bidirectional": True,
+                                         "attention_activation": "none"},
+                        train={"max_steps": 300, "learning_rate": 0.01, "eval_every": 100,
+                               "valid_metric": "accuracy", "bucket_width": 2})
+    record = train(load_recipe(path), str(tmp_path / "run"))
+    assert record["test_accuracy"] >= 90, record
+    layers = {}
+    for name, run_dir in (("none", str(tmp_path / "run")), ("tanh", attention_run["run_dir"])):
+        translator, _ = load_translator(run_dir, beam_size=1)
+        layers[name] = translator.model.decoder.attention.combine
+    assert layers["none"].activation.__name__ == "linear"
+    assert layers["tanh"].activation.__name__ == "tanh"
+    assert attention_run["record"]["test_accuracy"] >= 90

@@ -107,6 +107,10 @@ class ModelConfig:
     attention: Literal["none", "dot", "general", "bahdanau"] = _key(
         "`none` (the state vector alone), `dot` or `general` (Luong et al. 2015), `bahdanau` "
         "(additive score)", "none")
+    attention_activation: Literal["tanh", "none"] = _key(
+        "activation of the attentional vector W_c [c_t; h_t] that feeds the output projection: "
+        "`tanh` (Luong et al. 2015) or `none` (linear, as OpenNMT-tf's "
+        "`attention_layer_activation=None`)", "tanh")
     input_feeding: bool = _key(
         "feed the previous attentional vector with each decoder input (Luong); the decoder "
         "then runs step by step in training too", False)

@@ -2,14 +2,16 @@
 
 The attention reads the decoder's top-layer output h_t (Luong et al. 2015): scores against every
 source position, softmax over the real (unmasked) positions, context c_t = the weighted sum of
-encoder outputs, attentional vector tanh(W_c [c_t; h_t]). With input feeding, that vector is
-also concatenated to the next step's input embedding.
+encoder outputs, attentional vector tanh(W_c [c_t; h_t]), or W_c [c_t; h_t] without the tanh (as
+OpenNMT-tf builds it with ``attention_layer_activation=None``). With input feeding, that vector
+is also concatenated to the next step's input embedding.
 """
 
 import keras
 import tensorflow as tf
 
 ATTENTION_TYPES = ("none", "dot", "general", "bahdanau")
+ACTIVATIONS = ("tanh", "none")  # of the attentional vector
 
 
 class Attention(keras.layers.Layer):
@@ -18,23 +20,30 @@ class Attention(keras.layers.Layer):
     Args:
       kind: ``dot`` (h·m), ``general`` (h·W m) or ``bahdanau`` (v·tanh(W m + U h)).
       units: the decoder's size (the query's and the attentional vector's).
+      activation: of the attentional vector W_c [c_t; h_t]: ``tanh`` (Luong) or ``none``.
     """
 
-    def __init__(self, kind: str, units: int, **kwargs):
+    def __init__(self, kind: str, units: int, activation: str = "tanh", **kwargs):
         super().__init__(**kwargs)
         if kind not in ATTENTION_TYPES[1:]:
             raise ValueError(f"unknown attention {kind!r}, expected one of {ATTENTION_TYPES}")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown attention activation {activation!r}, expected one of "
+                             f"{ACTIVATIONS}")
         self.kind = kind
         self.units = units
+        self.activation = activation
         self.memory_layer = keras.layers.Dense(units, use_bias=False, name="memory_layer")
         if kind == "bahdanau":
             self.query_layer = keras.layers.Dense(units, use_bias=False, name="query_layer")
             self.score_vector = keras.layers.Dense(1, use_bias=False, name="score_vector")
-        self.combine = keras.layers.Dense(units, activation="tanh", use_bias=False,
-                                          name="attention_layer")
+        self.combine = keras.layers.Dense(
+            units, activation=None if activation == "none" else activation, use_bias=False,
+            name="attention_layer")
 
     def get_config(self):
-        return {**super().get_config(), "kind": self.kind, "units": self.units}
+        return {**super().get_config(), "kind": self.kind, "units": self.units,
+                "activation": self.activation}
 
     def build(self, *args, **kwargs):
         """Sublayers build on first use (the memory's size is known then)."""

@@ -44,17 +44,19 @@ class StackedDecoder(keras.layers.Layer):
 
     Args:
       attention: ``none``, ``dot``, ``general`` or ``bahdanau``.
+      attention_activation: of the attentional vector, ``tanh`` or ``none``.
       input_feeding: feed the previous attentional vector with each input embedding.
       tie_embeddings: the output projection reuses the target embeddings.
     """
 
     def __init__(self, vocab_size, embedding_dim, units, num_layers, dropout, cell="lstm",
-                 attention="none", input_feeding=False, residual=False, tie_embeddings=False,
-                 **kwargs):
+                 attention="none", attention_activation="tanh", input_feeding=False,
+                 residual=False, tie_embeddings=False, **kwargs):
         super().__init__(**kwargs)
         self.options = dict(vocab_size=vocab_size, embedding_dim=embedding_dim, units=units,
                             num_layers=num_layers, dropout=dropout, cell=cell,
-                            attention=attention, input_feeding=input_feeding, residual=residual,
+                            attention=attention, attention_activation=attention_activation,
+                            input_feeding=input_feeding, residual=residual,
                             tie_embeddings=tie_embeddings)
         self.units = units
         self.residual = residual
@@ -62,8 +64,8 @@ class StackedDecoder(keras.layers.Layer):
         self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")
         self.dropout = keras.layers.Dropout(dropout)
         self.rnns = [recurrent_layer(cell, units, f"{cell}_{i}") for i in range(num_layers)]
-        self.attention = None if attention == "none" else Attention(attention, units,
-                                                                    name="attention")
+        self.attention = None if attention == "none" else Attention(
+            attention, units, attention_activation, name="attention")
         self.pre_projection = (keras.layers.Dense(embedding_dim, name="pre_projection")
                                if tie_embeddings and units != embedding_dim else None)
         self.projection = OutputProjection(vocab_size, tie_embeddings, name="projection")
