@@ -36,20 +36,23 @@ class LoadedModel:
     """A model ready to translate; made by :func:`load`."""
 
     def __init__(self, paths: Sequence[str], beam: Optional[int], checkpoint: Optional[str]):
-        from translit.export import is_saved_model
+        from translit.on_device import is_litert_export
 
         self.paths = tuple(paths)
         self._checkpoint = checkpoint
-        self._exported = any(is_saved_model(path) for path in self.paths)
+        self._on_device = None  # a LiteRT export's OnDeviceModel
+        self._litert = any(is_litert_export(path) for path in self.paths)
+        self._exported = self._litert or any(_is_saved_model(path) for path in self.paths)
         self._translators = {}  # beam size -> Translator (run directories)
-        if self._exported:
+        if self._litert:
+            self._load_litert(beam, checkpoint)
+        elif self._exported:
             self._load_export(beam, checkpoint)
         else:
             self._load_runs(beam, checkpoint)
 
-    def _load_export(self, beam, checkpoint) -> None:
-        from translit.export import load_exported
-
+    def _check_export_options(self, beam, checkpoint) -> str:
+        """An export is one model whose beam and weights are fixed. Returns its path."""
         path = self.paths[0]
         if len(self.paths) > 1:
             raise UserError("--model: ensembles combine run directories, not exports")
@@ -59,7 +62,19 @@ class LoadedModel:
         if checkpoint is not None:
             raise UserError(f"--checkpoint: {path} is an export, whose weights were fixed by "
                             "`translit export --checkpoint`")
-        signatures = load_exported(path)
+        return path
+
+    def _load_litert(self, beam, checkpoint) -> None:
+        from translit.on_device import OnDeviceModel
+
+        self._on_device = OnDeviceModel(self._check_export_options(beam, checkpoint))
+        self.beam_size, self.has_attention = self._on_device.beam_size, False
+        self.batch_size = 1  # the model reads one sentence at a time
+
+    def _load_export(self, beam, checkpoint) -> None:
+        from translit.export import load_exported
+
+        signatures = load_exported(self._check_export_options(beam, checkpoint))
         self._signatures = {False: signatures["serving_default"], True: signatures["n_best"]}
         self.batch_size = EXPORT_BATCH_SIZE
         import tensorflow as tf
@@ -79,13 +94,16 @@ class LoadedModel:
 
     @property
     def kind(self) -> str:
-        """``run``, ``ensemble`` or ``export``."""
-        return "export" if self._exported else "ensemble" if len(self.paths) > 1 else "run"
+        """``run``, ``ensemble``, ``export`` (a SavedModel) or ``litert``."""
+        if self._exported:
+            return "litert" if self._litert else "export"
+        return "ensemble" if len(self.paths) > 1 else "run"
 
     def describe(self) -> dict:
         """What is loaded: kind, beam size, attention, and per model its path, resolved recipe,
         checkpoint, step and the dev scores logged for that step (exports: recipe only)."""
-        models = [_describe_export(path) if self._exported else
+        models = [_describe_litert(path) if self._litert else
+                  _describe_export(path) if self._exported else
                   _describe_run(path, self._checkpoint) for path in self.paths]
         return {"kind": self.kind, "beam_size": self.beam_size,
                 "has_attention": self.has_attention, "models": models}
@@ -137,10 +155,14 @@ class LoadedModel:
 
     def _translate(self, lines: List[str], beam: int, n_best: Optional[int], batch_size: int,
                    first_line: int) -> list:
-        from translit.translator import translate_lines
+        if self._on_device:
+            outputs = self._on_device.translate_lines(lines, bool(n_best), warn=True,
+                                                      first_line=first_line)
+        else:
+            from translit.translator import translate_lines
 
-        outputs = translate_lines(self._function(beam, n_best), lines, batch_size, bool(n_best),
-                                  warn=True, first_line=first_line)
+            outputs = translate_lines(self._function(beam, n_best), lines, batch_size,
+                                      bool(n_best), warn=True, first_line=first_line)
         if n_best:
             outputs = [[Hypothesis(*hyp) for hyp in hyps[:n_best]] for hyps in outputs]
         return outputs
@@ -226,6 +248,21 @@ def _describe_export(path: str) -> dict:
             "dev_scores": {}, "versions": versions}
 
 
+def _describe_litert(path: str) -> dict:
+    import json
+
+    from translit.on_device import CONFIG
+
+    with open(os.path.join(path, CONFIG), encoding="utf-8") as f:
+        config = json.load(f)
+    return {"path": path, "recipe": None, "checkpoint": config["checkpoint"], "step": None,
+            "dev_scores": {}, "versions": config["versions"], "quantize": config["quantize"]}
+
+
+def _is_saved_model(path: str) -> bool:
+    return os.path.isfile(os.path.join(path, "saved_model.pb"))
+
+
 def _check_count(name: str, value) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
         raise UserError(f"{name} received {value!r}, expected an integer >= 1")
@@ -245,8 +282,9 @@ def load(paths: Union[str, Sequence[str]], *, beam: Optional[int] = None,
     """Loads a model for translation.
 
     Args:
-      paths: a run directory, an exported SavedModel, or several run directories (their
-        ensemble; they must share their tokenizer files).
+      paths: a run directory, an export (a SavedModel or a LiteRT export, which runs without
+        TensorFlow), or several run directories (their ensemble; they must share their
+        tokenizer files).
       beam: beam size for run directories (default: the recipe's ``decode.beam_size``).
       checkpoint: ``best``, ``latest``, ``average`` or a checkpoint path (run directories;
         default: best when the run kept one, else latest).
@@ -260,5 +298,8 @@ def load(paths: Union[str, Sequence[str]], *, beam: Optional[int] = None,
     if not paths:
         raise UserError("load needs at least one run directory or export")
     _check_count("beam", beam)
-    start_tensorflow()  # quietly, unless the caller set TF_CPP_MIN_LOG_LEVEL
+    from translit.on_device import is_litert_export
+
+    if not all(is_litert_export(path) for path in paths):  # LiteRT exports run without it
+        start_tensorflow()  # quietly, unless the caller set TF_CPP_MIN_LOG_LEVEL
     return LoadedModel(paths, beam, checkpoint)

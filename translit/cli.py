@@ -261,14 +261,33 @@ def average(run_dir, last):
 @click.option("--beam", type=click.IntRange(min=1),
               help="Beam size baked into the export (default: the recipe's).")
 @click.option("--checkpoint", help=CHECKPOINT_HELP)
+@click.option("--format", "export_format", type=click.Choice(["savedmodel", "litert"]),
+              default="savedmodel", show_default=True,
+              help="savedmodel: strings in and out, for TensorFlow. litert: OUT_DIR/model.tflite "
+                   "(ids in, n-best ids and scores out, builtin operators only) and "
+                   "OUT_DIR/translit.json, for apps.")
+@click.option("--quantize", type=click.Choice(["none", "dynamic", "float16"]), default="none",
+              show_default=True,
+              help="LiteRT weights: none (float32), dynamic (int8) or float16.")
 @_user_errors
-def export(out_dir, run_dir, beam, checkpoint):
-    """Export a run as a SavedModel to OUT_DIR: sentences in, translations and scores out."""
+def export(out_dir, run_dir, beam, checkpoint, export_format, quantize):
+    """Export a run to OUT_DIR: a SavedModel (sentences in, translations and scores out) or a
+    LiteRT model for apps (--format litert)."""
+    if quantize != "none" and export_format != "litert":
+        raise UserError("--quantize applies to --format litert; a SavedModel keeps float32 "
+                        "weights")
     _start_tensorflow()
-    from translit.export import export as write_export
     from translit.run_dir import latest_run
 
-    write_export(run_dir or latest_run(), out_dir, beam, checkpoint)
+    run_dir = run_dir or latest_run()
+    if export_format == "litert":
+        from translit.litert import export_litert
+
+        export_litert(run_dir, out_dir, beam, checkpoint, quantize)
+    else:
+        from translit.export import export as write_export
+
+        write_export(run_dir, out_dir, beam, checkpoint)
     click.echo(out_dir)
 
 

@@ -65,10 +65,6 @@ def _save(run_dir: str, path: str, beam_size: Optional[int], checkpoint: Optiona
         json.dump(metadata, f, indent=1)
 
 
-def is_saved_model(path: str) -> bool:
-    return os.path.isfile(os.path.join(path, "saved_model.pb"))
-
-
 def load_exported(path: str) -> Dict[str, Callable]:
     """Loads an export's signatures as callables: name -> ((batch,) tf.string -> dict)."""
     import tensorflow_text  # noqa: F401  registers the tokenizer ops

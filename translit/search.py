@@ -226,3 +226,88 @@ def _beam_search(model, source_ids, beam_size, alpha, beta, max_length_ratio, ma
     ids = tf.where(tf.equal(best["sequences"], EOS_ID), PAD_ID, best["sequences"])
     results = ids, best["lengths"] - 1, best["log_probs"]  # lengths without EOS
     return results + ((best["attention"],) if return_attention else ())
+
+
+def beam_search_one(model, source_ids, beam_size=5, alpha=0.6, beta=0.0, max_length_ratio=2.0,
+                    max_length_offset=10):
+    """:func:`beam_search` of one sentence in fixed-size tensors, for LiteRT's builtin ops.
+
+    The same hypotheses, scores and stopping rule as :func:`beam_search` with
+    ``n_best=beam_size``; the sequences are kept in a buffer as long as the longest target the
+    source's padded length allows, and the encoder runs step by step (``encode_one``).
+
+    Args:
+      model: a :class:`translit.models.Seq2Seq`.
+      source_ids: (1, src_time) int32 with a static src_time, pieces then EOS, right-padded.
+    Returns:
+      ids (beam, max_time) int32, EOS and what follows as padding; lengths (beam,) int32,
+      tokens before EOS; scores (beam,) float32 log-probabilities; best first.
+    """
+    src_time = source_ids.shape[1]
+    max_time = math.ceil(max_length_ratio * src_time) + max_length_offset + 1
+    source_mask = tf.not_equal(source_ids, PAD_ID)  # (1, src_time)
+    source_length = tf.reduce_sum(tf.cast(source_mask, tf.float32))
+    limit = tf.cast(tf.math.ceil(max_length_ratio * source_length), tf.int32)
+    limit += max_length_offset + 1  # EOS included
+    context, state = tf.nest.map_structure(lambda s: tf.repeat(s, beam_size, axis=0),
+                                           model.encode_one(source_ids))
+    first_beam_only = tf.concat([[0.0], tf.fill([beam_size - 1], float("-inf"))], axis=0)
+    beams = {"log_probs": first_beam_only, "ranking": first_beam_only,  # (beam,) each
+             "finished": tf.zeros([beam_size], tf.bool),
+             "lengths": tf.zeros([beam_size], tf.int32),
+             "sequences": tf.zeros([beam_size, max_time], tf.int32)}
+    if beta:
+        beams["coverage"] = tf.zeros([beam_size, src_time])
+    positions = tf.range(max_time)[None]  # (1, max_time)
+
+    def settled(beams):  # as in beam_search: no live hypothesis can still enter the beam
+        finished = beams["finished"]
+        worst_finished = tf.reduce_min(tf.where(finished, beams["ranking"], float("inf")))
+        worst_finished = tf.where(tf.reduce_all(finished), worst_finished, float("-inf"))
+        largest_penalty = tf.maximum(length_penalty(beams["lengths"] + 1, alpha),
+                                     length_penalty(limit, alpha))
+        live_bound = tf.where(finished, float("-inf"), beams["log_probs"] / largest_penalty)
+        return worst_finished >= tf.reduce_max(live_bound)
+
+    def step(t, done, tokens, state, beams):
+        logits, state, weights = model.decode_step(tokens, state, context)  # (beam, vocab)
+        finished, lengths = beams["finished"], beams["lengths"]
+        k = min(beam_size, logits.shape[-1])
+        normalizer = tf.reduce_logsumexp(logits, axis=-1, keepdims=True)  # (beam, 1)
+        top_logits, top_tokens = top_k(logits, k)  # (beam, k)
+        only_first = tf.where(tf.equal(tf.range(k), 0), 0.0, float("-inf"))  # (k,)
+        at_limit = t + 1 >= limit
+        forced = tf.logical_or(at_limit, finished[:, None])  # (beam, 1)
+        step_log_probs = tf.where(forced, only_first, top_logits - normalizer)
+        top_tokens = tf.where(finished[:, None], PAD_ID,
+                              tf.where(at_limit, EOS_ID, top_tokens))
+        candidates = beams["log_probs"][:, None] + step_log_probs  # (beam, k)
+        candidate_lengths = tf.where(finished, lengths, t + 1)[:, None]
+        candidate_ranking = candidates / length_penalty(candidate_lengths, alpha)
+        if beta:
+            weights = tf.where(finished[:, None], 0.0, weights)  # (beam, src_time)
+            coverage = beams["coverage"] + weights
+            candidate_ranking += beta * coverage_penalty(coverage[None], source_mask)[0][:, None]
+        ranking, best = tf.math.top_k(tf.reshape(candidate_ranking, [-1]), k=beam_size)
+        parents = best // k
+        new_tokens = tf.gather(tf.reshape(top_tokens, [-1]), best)  # (beam,)
+        sequences = tf.gather(beams["sequences"], parents)
+        new = {"log_probs": tf.gather(tf.reshape(candidates, [-1]), best), "ranking": ranking,
+               "finished": tf.logical_or(tf.gather(finished, parents),
+                                         tf.equal(new_tokens, EOS_ID)),
+               "lengths": tf.where(tf.gather(finished, parents), tf.gather(lengths, parents),
+                                   t + 1),
+               "sequences": tf.where(tf.equal(positions, t), new_tokens[:, None], sequences)}
+        if beta:
+            new["coverage"] = tf.gather(coverage, parents)
+        state = tf.nest.map_structure(lambda s: tf.gather(s, parents), state)
+        return t + 1, settled(new), new_tokens, state, new
+
+    loop_vars = (tf.constant(0), tf.constant(False), tf.fill([beam_size], BOS_ID), state, beams)
+    *_, beams = tf.while_loop(lambda t, done, *_: tf.logical_and(t < limit, ~done), step,
+                              loop_vars)
+    final = tf.where(beams["finished"], beams["ranking"], float("-inf"))
+    _, order = tf.math.top_k(final, k=beam_size)
+    sequences = tf.gather(beams["sequences"], order)
+    ids = tf.where(tf.equal(sequences, EOS_ID), PAD_ID, sequences)
+    return ids, tf.gather(beams["lengths"], order) - 1, tf.gather(beams["log_probs"], order)

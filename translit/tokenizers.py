@@ -11,8 +11,6 @@ import collections
 import io
 import json
 import os
-import re
-import unicodedata
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 import sentencepiece as spm
@@ -23,11 +21,7 @@ from translit.errors import UserError
 from translit.native_log import native_stderr_hidden, quiet
 from translit.recipe import TokenizerConfig
 from translit.special_tokens import BOS_ID, EOS_ID, PAD_ID, SPECIALS, UNK_ID
-
-# C0 and C1 control characters (NUL, tab, form feed, DEL, ...): each becomes a space before
-# normalization, in training and translation alike (same pattern for Python's re and RE2).
-CONTROL_CHARACTERS = r"[\x00-\x1f\x7f-\x9f]"
-CASE_FOLD = "NFKC_Casefold"  # the normalization that also folds case
+from translit.text_rules import CASE_FOLD, CONTROL_CHARACTERS, normalize
 
 
 class Tokenizer(tf.Module):
@@ -141,10 +135,7 @@ class CharTokenizer(Tokenizer):
 
 def normalize_text(texts: Iterable[str], form: str) -> List[str]:
     """Python-side normalization matching :meth:`Tokenizer.normalize` (for training)."""
-    texts = [re.sub(CONTROL_CHARACTERS, " ", t) for t in texts]
-    if form == CASE_FOLD:  # ICU's, as in the graph (Python's casefold differs on a few)
-        return [t.decode("utf-8") for t in tf_text.case_fold_utf8(texts).numpy()] if texts else []
-    return texts if form == "none" else [unicodedata.normalize(form, t) for t in texts]
+    return [normalize(text, form) for text in texts]
 
 
 def train_tokenizers(config: TokenizerConfig, sources: Sequence[str], targets: Sequence[str],

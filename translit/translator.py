@@ -9,7 +9,6 @@ import dataclasses
 import filecmp
 import logging
 import os
-import re
 from typing import Callable, Iterator, List, Sequence, Tuple
 
 import tensorflow as tf
@@ -22,7 +21,8 @@ from translit.recipe import DecodeConfig, Recipe
 from translit.run_dir import CHECKPOINT_KINDS, RunDir
 from translit.search import beam_search
 from translit.special_tokens import EOS_ID, PAD_ID
-from translit.tokenizers import CONTROL_CHARACTERS, Tokenizer, load_tokenizers, with_eos
+from translit.text_rules import warn_changed
+from translit.tokenizers import Tokenizer, load_tokenizers, with_eos
 
 log = logging.getLogger(__name__)
 
@@ -149,21 +149,8 @@ def translate_lines(translate: Callable, lines: Sequence[str], batch_size: int,
         if warn:
             truncated = output.get("truncated_pieces", tf.zeros(len(chunk), tf.int32)).numpy()
             for i, cut in zip(chunk, truncated):
-                _warn_changed(first_line + i, lines[i], int(cut))
+                warn_changed(first_line + i, lines[i], int(cut))
     return results
-
-
-def _warn_changed(number: int, line: str, truncated: int) -> None:
-    """Says how line ``number`` was changed on its way into the model."""
-    controls = re.findall(CONTROL_CHARACTERS, line)
-    if controls:
-        names = ", ".join(sorted({f"U+{ord(c):04X}" for c in controls}))
-        log.warning("line %d: %d control characters (%s) read as spaces", number,
-                    len(controls), names)
-    if truncated:
-        log.warning("line %d: too long, its last %d source pieces were not translated (the "
-                    "limit is 4 x data.max_src_tokens pieces); split the line to translate all "
-                    "of it", number, truncated)
 
 
 def load_model(run: RunDir, recipe: Recipe, checkpoint: str | None = None):

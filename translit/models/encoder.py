@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from translit.models.cells import recurrent_layer, run_layer
+from translit.models.cells import cell_step, recurrent_layer, run_layer
 from translit.special_tokens import PAD_ID
 
 
@@ -75,3 +75,56 @@ class StackedEncoder(keras.layers.Layer):
         if self.reverse_source:
             x = reverse(x)
         return x, states
+
+    def encode_one(self, source_ids):
+        """Encodes one sentence step by step with the layers' cells, in plain tensor ops
+        (a ``while`` per layer, fixed-size buffers, no TensorList): what LiteRT runs. The
+        outputs and states equal :meth:`call`'s for the real positions.
+
+        Args: source_ids (1, src_time) int32, right-padded with PAD_ID.
+        Returns: as :meth:`call`; outputs at padded positions are zeros.
+        """
+        src_time = source_ids.shape[1]
+        length = tf.reduce_sum(tf.cast(tf.not_equal(source_ids[0], PAD_ID), tf.int32))
+        positions = tf.range(src_time)
+        # Each sentence's tokens reversed, padding left in place: (src_time,) positions.
+        reversed_order = tf.where(positions < length, length - 1 - positions, positions)
+
+        def reverse(sequence):  # (src_time, features)
+            return tf.gather(sequence, reversed_order)
+
+        x = self.embedding(source_ids[0])  # (src_time, embedding_dim)
+        if self.reverse_source:
+            x = reverse(x)
+        states = []
+        for i, forward in enumerate(self.layers_forward):
+            outputs, layer_states = _run_cell(forward, x, length)
+            if self.layers_backward:
+                backward, back_states = _run_cell(self.layers_backward[i], reverse(x), length)
+                outputs = tf.concat([outputs, reverse(backward)], axis=-1)  # (src, 2 * units)
+                layer_states = [self.bridges[i * len(layer_states) + j](tf.concat(pair, -1))
+                                for j, pair in enumerate(zip(layer_states, back_states))]
+            x = x + outputs if self.residual and i > 0 else outputs
+            states.append(layer_states)
+        if self.reverse_source:
+            x = reverse(x)
+        return x[None], states
+
+
+def _run_cell(layer, x, length):
+    """Runs ``layer``'s cell over the first ``length`` rows of x (src_time, features).
+
+    Returns: outputs (src_time, units), zeros past ``length``, and the final states, each
+    (1, units).
+    """
+    src_time, units = x.shape[0], layer.cell.units
+    positions = tf.range(src_time)[:, None]  # (src_time, 1)
+    state = [tf.zeros([1, units]) for _ in tf.nest.flatten(layer.cell.state_size)]
+
+    def step(t, outputs, state):
+        y, state = cell_step(layer, x[t][None], state)  # (1, units)
+        return t + 1, tf.where(tf.equal(positions, t), y, outputs), state
+
+    _, outputs, state = tf.while_loop(lambda t, *_: t < length, step,
+                                      (tf.constant(0), tf.zeros([src_time, units]), state))
+    return outputs, state

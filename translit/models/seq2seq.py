@@ -66,6 +66,12 @@ class Seq2Seq(keras.Model):
         """Returns (context, state): what attention reads and the decoder's first state."""
         return self._encode(source_ids, training=False)
 
+    def encode_one(self, source_ids):
+        """:meth:`encode` of one sentence (1, src_time) in fixed-size tensors (LiteRT)."""
+        outputs, states = self.encoder.encode_one(source_ids)
+        context = self.decoder.prepare(outputs, tf.not_equal(source_ids, PAD_ID))
+        return context, self.decoder.initial_state(states)
+
     def decode_step(self, token_ids, state, context):
         return self.decoder.step(token_ids, state, context)
 

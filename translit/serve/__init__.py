@@ -42,6 +42,10 @@ def serve(paths: Sequence[str], host: str, port: int, *, beam: Optional[int] = N
                         "--api-key-file FILE (requests then need 'Authorization: Bearer KEY'), "
                         "or --insecure to serve without a key")
     model = load(list(paths), beam=beam, checkpoint=checkpoint)
+    if model.kind == "litert":
+        raise UserError(f"{paths[0]} is a LiteRT export, which translates one sentence at a "
+                        "time for apps; serve its run directory or a SavedModel export "
+                        "(`translit export` without --format litert)")
     settings = Settings(name=name or _default_name(paths[0]), max_batch_size=max_batch_size,
                         max_delay_ms=max_delay_ms, max_queue=max_queue, api_key=api_key,
                         limits=limits)
