@@ -126,6 +126,14 @@ print(json.dumps(model.translate(json.loads(sys.argv[2]), n_best=2)))
 """
 
 
+CLI_WITHOUT_TENSORFLOW = r"""
+import sys
+sys.modules["tensorflow"] = None
+from translit.cli import main
+main()
+"""
+
+
 def test_litert_export_runs_without_tensorflow(sentencepiece_run, tmp_path):
     run_dir = sentencepiece_run["run_dir"]
     export_dir = _export(run_dir, tmp_path / "litert", "--beam", "2")
@@ -140,6 +148,14 @@ def test_litert_export_runs_without_tensorflow(sentencepiece_run, tmp_path):
     expected = translit.load(run_dir, beam=2).translate(texts, n_best=2)
     assert [[text for text, _ in hyps] for hyps in got] == [[h.text for h in hyps]
                                                             for hyps in expected]
+    # `translit translate -m EXPORT` too.
+    source = tmp_path / "in.txt"
+    source.write_text("\n".join(texts) + "\n", encoding="utf-8")
+    cli = subprocess.run([sys.executable, "-c", CLI_WITHOUT_TENSORFLOW, "translate", "-m",
+                          export_dir, str(source)], env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert cli.returncode == 0, cli.stderr[-3000:]
+    assert cli.stdout.splitlines() == [hyps[0].text for hyps in expected]
 
 
 @pytest.mark.parametrize("quantize, largest_share", [("dynamic", 0.45), ("float16", 0.7)])

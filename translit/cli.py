@@ -160,14 +160,18 @@ CHECKPOINT_HELP = ("Checkpoint: best (by the dev metric), latest, average (see `
 def translate(file, model_paths, output, beam, n_best, checkpoint, batch_size, window,
               attention_plot):
     """Translate FILE (or stdin), one sentence per line, keeping the line order."""
-    _start_tensorflow()
     from translit.api import load
     from translit.corpus import read_lines
+    from translit.on_device import is_litert_export
     from translit.progress import LineProgress
-    from translit.run_dir import latest_run
 
+    if not model_paths or not all(map(is_litert_export, model_paths)):
+        _start_tensorflow()  # a LiteRT export runs without it
+        from translit.run_dir import latest_run
+
+        model_paths = model_paths or [latest_run()]
     lines = read_lines(file)  # a missing file is named before the model loads
-    model = load(model_paths or [latest_run()], beam=beam, checkpoint=checkpoint)
+    model = load(model_paths, beam=beam, checkpoint=checkpoint)
     lines = list(lines) if attention_plot else lines
     # Options that do not fit the model (--n-best over the beam) stop here, before any work.
     windows = model.translate_windows(lines, window=window, n_best=n_best, batch_size=batch_size)
