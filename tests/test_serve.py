@@ -236,6 +236,19 @@ def test_attention_weights_and_pieces_for_attention_models(attention_run):
                for row in maps["weights"])
 
 
+def test_text_mode_transliterates_running_text_and_refuses_n_best(trained_run):
+    process, base = start_server(trained_run["run_dir"], "--unit", "word", "--beam", "2")
+    try:
+        status, answer, _ = call(base, "/v1/translate", {"texts": ["abc, DEF ghab.", ""]})
+        refused = call(base, "/v1/translate", {"texts": ["abc"], "n_best": 2})
+        ready = call(base, "/readyz")[0]
+    finally:
+        process.terminate()
+        process.communicate(timeout=120)
+    assert status == 200 and answer["translations"] == ["cba, fed bahg.", ""]
+    assert refused[0] == 400 and "--unit line" in refused[1]["error"] and ready == 200
+
+
 # The page, in a real headless Chromium (Debian's chromium and chromium-driver; .ci/run installs
 # them).
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"

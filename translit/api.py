@@ -23,6 +23,7 @@ from translit.native_log import start_tensorflow
 
 log = logging.getLogger(__name__)
 EXPORT_BATCH_SIZE = 64
+UNITS = ("line", "word")
 
 
 class Hypothesis(NamedTuple):
@@ -35,11 +36,14 @@ class Hypothesis(NamedTuple):
 class LoadedModel:
     """A model ready to translate; made by :func:`load`."""
 
-    def __init__(self, paths: Sequence[str], beam: Optional[int], checkpoint: Optional[str]):
+    def __init__(self, paths: Sequence[str], beam: Optional[int], checkpoint: Optional[str],
+                 unit: Optional[str] = None):
         from translit.on_device import is_litert_export
 
         self.paths = tuple(paths)
         self._checkpoint = checkpoint
+        # Text mode (decode.unit: word): the unit, the full stop, the source letters (or None).
+        self.unit, self._full_stop, self._source_letters = "line", "", None
         self._on_device = None  # a LiteRT export's OnDeviceModel
         self._litert = any(is_litert_export(path) for path in self.paths)
         self._exported = self._litert or any(_is_saved_model(path) for path in self.paths)
@@ -50,6 +54,10 @@ class LoadedModel:
             self._load_export(beam, checkpoint)
         else:
             self._load_runs(beam, checkpoint)
+        if unit is not None:
+            if unit not in UNITS:
+                raise UserError(f"unit received {unit!r}, expected one of {UNITS}")
+            self.unit = unit
 
     def _check_export_options(self, beam, checkpoint) -> str:
         """An export is one model whose beam and weights are fixed. Returns its path."""
@@ -69,12 +77,17 @@ class LoadedModel:
 
         self._on_device = OnDeviceModel(self._check_export_options(beam, checkpoint))
         self.beam_size, self.has_attention = self._on_device.beam_size, False
+        config = self._on_device.config
+        self._text_settings(config["decode"], config["source"].get("characters"))
         self.batch_size = 1  # the model reads one sentence at a time
 
     def _load_export(self, beam, checkpoint) -> None:
         from translit.export import load_exported
 
-        signatures = load_exported(self._check_export_options(beam, checkpoint))
+        path = self._check_export_options(beam, checkpoint)
+        signatures = load_exported(path)
+        recipe = _export_recipe(path)
+        self._text_settings(recipe.get("decode", {}), _export_characters(path, recipe))
         self._signatures = {False: signatures["serving_default"], True: signatures["n_best"]}
         self.batch_size = EXPORT_BATCH_SIZE
         import tensorflow as tf
@@ -87,10 +100,19 @@ class LoadedModel:
         from translit.translator import load_translator
 
         translator, recipe = load_translator(self.paths, beam, checkpoint)
+        self._text_settings(vars(recipe.decode),
+                            getattr(translator.source_tokenizer, "characters", None))
         self.beam_size = translator.decode.beam_size
         self.batch_size = recipe.decode.batch_size
         self.has_attention = bool(translator.model.has_attention)
         self._translators[self.beam_size] = translator
+
+    def _text_settings(self, decode: dict, source_characters: Optional[Sequence[str]]) -> None:
+        """Text mode from the recipe's ``decode`` section and the source vocabulary."""
+        self.unit = decode.get("unit", "line")
+        self._full_stop = decode.get("full_stop", "")
+        self._source_letters = (None if source_characters is None else
+                                {c for c in source_characters if c.isalpha()})
 
     @property
     def kind(self) -> str:
@@ -155,14 +177,30 @@ class LoadedModel:
 
     def _translate(self, lines: List[str], beam: int, n_best: Optional[int], batch_size: int,
                    first_line: int) -> list:
+        if self.unit == "line":
+            return self._translate_units(lines, beam, n_best, batch_size, first_line)
+        from translit.text_mode import translate_text
+
+        def translate_words(words):  # no warnings: the words' numbers are not the lines'
+            return [hyps[0] for hyps in self._translate_units(words, beam, 1, batch_size, None)]
+
+        results = translate_text(lines, translate_words, self._source_letters, self._full_stop)
+        return [[Hypothesis(*result)] for result in results] if n_best else \
+            [text for text, _ in results]
+
+    def _translate_units(self, lines: List[str], beam: int, n_best: Optional[int],
+                         batch_size: int, first_line: Optional[int]) -> list:
+        """Each line as one source sequence. ``first_line``: the number of the first line in
+        warnings (None: no warnings)."""
+        warn = first_line is not None
         if self._on_device:
-            outputs = self._on_device.translate_lines(lines, bool(n_best), warn=True,
-                                                      first_line=first_line)
+            outputs = self._on_device.translate_lines(lines, bool(n_best), warn=warn,
+                                                      first_line=first_line or 1)
         else:
             from translit.translator import translate_lines
 
             outputs = translate_lines(self._function(beam, n_best), lines, batch_size,
-                                      bool(n_best), warn=True, first_line=first_line)
+                                      bool(n_best), warn=warn, first_line=first_line or 1)
         if n_best:
             outputs = [[Hypothesis(*hyp) for hyp in hyps[:n_best]] for hyps in outputs]
         return outputs
@@ -178,12 +216,20 @@ class LoadedModel:
         if not self.has_attention:
             raise UserError("attention plots need a model with attention (model.attention in "
                             "the recipe)")
+        if self.unit == "word":
+            raise UserError("attention: this model transliterates running text word by word "
+                            "(decode.unit: word); pass unit='line' (--unit line) for the "
+                            "attention of each line as one word")
         translator = self._translators[self.beam_size]
         return translator.attention_maps(_checked_texts(texts), batch_size or self.batch_size)
 
     def _checked_beam(self, beam: Optional[int], n_best: Optional[int]) -> int:
         _check_count("beam", beam)
         _check_count("n_best", n_best)
+        if n_best and n_best > 1 and self.unit == "word":
+            raise UserError(f"n_best {n_best}: this model transliterates running text word by "
+                            "word (decode.unit: word), one result per line; pass unit='line' "
+                            "(--unit line) for the n-best of each line as one word")
         if self._exported and beam not in (None, self.beam_size):
             raise UserError(f"beam: {self.paths[0]} is an export with beam size "
                             f"{self.beam_size}, fixed by `translit export --beam N`")
@@ -230,15 +276,31 @@ def _describe_run(path: str, checkpoint: Optional[str]) -> dict:
             "checkpoint": resolved, "step": step, "dev_scores": scores}
 
 
+def _export_recipe(path: str) -> dict:
+    """The resolved recipe a SavedModel export carries, as a dict."""
+    import yaml
+
+    with open(os.path.join(path, "assets", "recipe.yaml"), encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def _export_characters(path: str, recipe: dict) -> Optional[List[str]]:
+    """A SavedModel export's source characters (character models), else None."""
+    import json
+
+    if recipe.get("tokenizer", {}).get("type") != "char":
+        return None
+    stem = "joint" if recipe["tokenizer"].get("joint") else "source"
+    with open(os.path.join(path, "assets", f"{stem}.chars.json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
 def _describe_export(path: str) -> dict:
     import json
 
-    import yaml
-
     from translit.export import METADATA
 
-    with open(os.path.join(path, "assets", "recipe.yaml"), encoding="utf-8") as f:
-        recipe = yaml.safe_load(f)
+    recipe = _export_recipe(path)
     metadata = os.path.join(path, "assets", METADATA)  # absent in older exports
     versions = None
     if os.path.isfile(metadata):
@@ -278,7 +340,7 @@ def _checked_texts(texts) -> List[str]:
 
 
 def load(paths: Union[str, Sequence[str]], *, beam: Optional[int] = None,
-         checkpoint: Optional[str] = None) -> LoadedModel:
+         checkpoint: Optional[str] = None, unit: Optional[str] = None) -> LoadedModel:
     """Loads a model for translation.
 
     Args:
@@ -288,6 +350,8 @@ def load(paths: Union[str, Sequence[str]], *, beam: Optional[int] = None,
       beam: beam size for run directories (default: the recipe's ``decode.beam_size``).
       checkpoint: ``best``, ``latest``, ``average`` or a checkpoint path (run directories;
         default: best when the run kept one, else latest).
+      unit: ``line`` (a line is one source sequence) or ``word`` (running text, word by word,
+        for a model trained on words); default: the recipe's ``decode.unit``.
     Raises:
       UserError: a path is not a run directory or an export, or the options do not fit it.
 
@@ -302,4 +366,4 @@ def load(paths: Union[str, Sequence[str]], *, beam: Optional[int] = None,
 
     if not all(is_litert_export(path) for path in paths):  # LiteRT exports run without it
         start_tensorflow()  # quietly, unless the caller set TF_CPP_MIN_LOG_LEVEL
-    return LoadedModel(paths, beam, checkpoint)
+    return LoadedModel(paths, beam, checkpoint, unit)

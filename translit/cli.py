@@ -149,6 +149,10 @@ CHECKPOINT_HELP = ("Checkpoint: best (by the dev metric), latest, average (see `
               help="Write the K best hypotheses per sentence as `INDEX ||| TRANSLATION ||| "
                    "LOG-PROB` (K <= beam size).")
 @click.option("--checkpoint", help=CHECKPOINT_HELP)
+@click.option("--unit", type=click.Choice(["line", "word"]),
+              help="line: each line is one source sequence; word: running text, transliterated "
+                   "word by word by a model trained on words (default: the recipe's "
+                   "decode.unit).")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Sentences per batch.")
 @click.option("--window", type=click.IntRange(min=1),
               help="Lines read and sorted by length at a time (default: 32 batches); output "
@@ -157,7 +161,7 @@ CHECKPOINT_HELP = ("Checkpoint: best (by the dev metric), latest, average (see `
               help="Also write one attention heatmap per sentence, DIR/LINE.png (attention "
                    "models).")
 @_user_errors
-def translate(file, model_paths, output, beam, n_best, checkpoint, batch_size, window,
+def translate(file, model_paths, output, beam, n_best, checkpoint, unit, batch_size, window,
               attention_plot):
     """Translate FILE (or stdin), one sentence per line, keeping the line order."""
     from translit.api import load
@@ -171,7 +175,7 @@ def translate(file, model_paths, output, beam, n_best, checkpoint, batch_size, w
 
         model_paths = model_paths or [latest_run()]
     lines = read_lines(file)  # a missing file is named before the model loads
-    model = load(model_paths, beam=beam, checkpoint=checkpoint)
+    model = load(model_paths, beam=beam, checkpoint=checkpoint, unit=unit)
     lines = list(lines) if attention_plot else lines
     # Options that do not fit the model (--n-best over the beam) stop here, before any work.
     windows = model.translate_windows(lines, window=window, n_best=n_best, batch_size=batch_size)
@@ -376,6 +380,10 @@ def _score_with_model(run_dir, checkpoint, sources, targets, batch_size, as_json
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--beam", type=click.IntRange(min=1), help="Beam size (run directories).")
 @click.option("--checkpoint", help=CHECKPOINT_HELP)
+@click.option("--unit", type=click.Choice(["line", "word"]),
+              help="line: each line is one source sequence; word: running text, transliterated "
+                   "word by word by a model trained on words (default: the recipe's "
+                   "decode.unit).")
 @click.option("--name", help="The model's name in /v1/models/NAME (default: the folder name).")
 @click.option("--max-batch-size", default=64, show_default=True, type=click.IntRange(min=1),
               help="Sentences per model call at most.")
@@ -395,7 +403,7 @@ def _score_with_model(run_dir, checkpoint, sources, targets, batch_size, as_json
 @click.option("--insecure", is_flag=True,
               help="Allow a non-loopback --host without an API key.")
 @_user_errors
-def serve(model_paths, host, port, beam, checkpoint, name, max_batch_size, max_delay_ms,
+def serve(model_paths, host, port, beam, checkpoint, unit, name, max_batch_size, max_delay_ms,
           max_queue, max_body_bytes, max_texts, max_chars, api_key_file, insecure):
     """Serve a model over HTTP: a JSON API, TensorFlow Serving's REST predict format, metrics,
     and a page to try it at /. Stops on Ctrl-C or SIGTERM after answering what it accepted."""
@@ -405,7 +413,7 @@ def serve(model_paths, host, port, beam, checkpoint, name, max_batch_size, max_d
     from translit.serve import serve as run_service
 
     run_service(model_paths or [latest_run()], host, port, beam=beam, checkpoint=checkpoint,
-                name=name, api_key_file=api_key_file, insecure=insecure,
+                unit=unit, name=name, api_key_file=api_key_file, insecure=insecure,
                 max_batch_size=max_batch_size, max_delay_ms=max_delay_ms, max_queue=max_queue,
                 limits=Limits(max_body_bytes, max_texts, max_chars))
 

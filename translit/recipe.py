@@ -199,6 +199,15 @@ class DecodeConfig:
         2.0, low=0.0, low_open=True)
     max_length_offset: int = _key("see `max_length_ratio`", 10, low=0)
     batch_size: int = _key("sentences per translation batch", 64, low=1)
+    unit: Literal["line", "word"] = _key(
+        "`line`: a line is one source sequence. `word`, for a model trained on single words "
+        "(transliteration of running text): each line is split into words, which the model "
+        "transliterates (each distinct one once, case folded), and the rest (digits, "
+        "punctuation, spacing, URLs, e-mail addresses, words in other scripts), kept as it is",
+        "line")
+    full_stop: str = _key(
+        "with `unit: word`, what a \".\" that ends a sentence becomes (`।` for Hindi; empty "
+        "keeps it)", "")
 
 
 @dataclass

@@ -22,7 +22,8 @@ __all__ = ["Limits", "Settings", "create_app", "serve"]
 
 
 def serve(paths: Sequence[str], host: str, port: int, *, beam: Optional[int] = None,
-          checkpoint: Optional[str] = None, name: Optional[str] = None,
+          checkpoint: Optional[str] = None, unit: Optional[str] = None,
+          name: Optional[str] = None,
           api_key_file: Optional[str] = None, insecure: bool = False,
           max_batch_size: int = 64, max_delay_ms: float = 5.0, max_queue: int = 1024,
           limits: Limits = Limits()) -> None:
@@ -41,7 +42,7 @@ def serve(paths: Sequence[str], host: str, port: int, *, beam: Optional[int] = N
         raise UserError(f"--host {host} accepts connections from other machines: give "
                         "--api-key-file FILE (requests then need 'Authorization: Bearer KEY'), "
                         "or --insecure to serve without a key")
-    model = load(list(paths), beam=beam, checkpoint=checkpoint)
+    model = load(list(paths), beam=beam, checkpoint=checkpoint, unit=unit)
     if model.kind == "litert":
         raise UserError(f"{paths[0]} is a LiteRT export, which translates one sentence at a "
                         "time for apps; serve its run directory or a SavedModel export "

@@ -181,7 +181,8 @@ def create_app(model, settings: Settings) -> Starlette:
 def _warm_up(model) -> None:
     """Traces the graphs a first request would wait for."""
     model.translate(["warm up"])
-    model.translate(["warm up"], n_best=model.beam_size)
+    if model.unit == "line":  # text mode gives no n-best
+        model.translate(["warm up"], n_best=model.beam_size)
 
 
 async def _translate(batcher: Batcher, texts: List[str], n_best: int):
