@@ -240,13 +240,17 @@ def test_text_mode_transliterates_running_text_and_refuses_n_best(trained_run):
     process, base = start_server(trained_run["run_dir"], "--unit", "word", "--beam", "2")
     try:
         status, answer, _ = call(base, "/v1/translate", {"texts": ["abc, DEF ghab.", ""]})
-        refused = call(base, "/v1/translate", {"texts": ["abc"], "n_best": 2})
+        suggested = call(base, "/v1/translate", {"texts": ["DEF,", "?"], "n_best": 2})
+        refused = call(base, "/v1/translate", {"texts": ["abc def"], "n_best": 2})
         ready = call(base, "/readyz")[0]
     finally:
         process.terminate()
         process.communicate(timeout=120)
     assert status == 200 and answer["translations"] == ["cba, fed bahg.", ""]
-    assert refused[0] == 400 and "--unit line" in refused[1]["error"] and ready == 200
+    assert suggested[0] == 200 and suggested[1]["translations"][1] == ["?"]
+    first, second = suggested[1]["translations"][0]  # the word's two best, its comma kept
+    assert first == "fed," and second.endswith(",") and second != first
+    assert refused[0] == 400 and "line 1 holds 2 words" in refused[1]["error"] and ready == 200
 
 
 # The page, in a real headless Chromium (Debian's chromium and chromium-driver; .ci/run installs

@@ -46,4 +46,7 @@ def test_reversal_model_transliterates_running_text_word_by_word(trained_run, tm
     assert model.translate(["ABC abc Abc"]) == ["cba cba cba"]  # case does not change it
     n_best = CliRunner().invoke(main, ["translate", str(source), "-m", trained_run["run_dir"],
                                        "--unit", "word", "--beam", "2", "--n-best", "2"])
-    assert n_best.exit_code == 1 and "--unit line" in n_best.output
+    assert n_best.exit_code == 1 and "line 1 holds 3 words" in n_best.output
+    words = model.translate(["DEF", "(ghab)"], beam=3, n_best=3)  # suggestions per word
+    assert [h.text for h in words[0]][0] == "fed" and len({h.text for h in words[0]}) == 3
+    assert words[1][0].text == "(bahg)" and all(h.text.startswith("(") for h in words[1])

@@ -37,13 +37,15 @@ class LoadedModel:
     """A model ready to translate; made by :func:`load`."""
 
     def __init__(self, paths: Sequence[str], beam: Optional[int], checkpoint: Optional[str],
-                 unit: Optional[str] = None):
+                 unit: Optional[str] = None, word_prior: Optional[str] = None,
+                 word_prior_weight: Optional[float] = None):
         from translit.on_device import is_litert_export
 
         self.paths = tuple(paths)
         self._checkpoint = checkpoint
         # Text mode (decode.unit: word): the unit, the full stop, the source letters (or None).
         self.unit, self._full_stop, self._source_letters = "line", "", None
+        self._prior = None  # a WordPrior that reranks the beam
         self._on_device = None  # a LiteRT export's OnDeviceModel
         self._litert = any(is_litert_export(path) for path in self.paths)
         self._exported = self._litert or any(_is_saved_model(path) for path in self.paths)
@@ -58,6 +60,7 @@ class LoadedModel:
             if unit not in UNITS:
                 raise UserError(f"unit received {unit!r}, expected one of {UNITS}")
             self.unit = unit
+        self._override_prior(word_prior, word_prior_weight)
 
     def _check_export_options(self, beam, checkpoint) -> str:
         """An export is one model whose beam and weights are fixed. Returns its path."""
@@ -79,6 +82,9 @@ class LoadedModel:
         self.beam_size, self.has_attention = self._on_device.beam_size, False
         config = self._on_device.config
         self._text_settings(config["decode"], config["source"].get("characters"))
+        prior = config.get("word_prior")
+        if prior:
+            self._set_prior(os.path.join(self.paths[0], prior["file"]), prior["weight"])
         self.batch_size = 1  # the model reads one sentence at a time
 
     def _load_export(self, beam, checkpoint) -> None:
@@ -88,6 +94,9 @@ class LoadedModel:
         signatures = load_exported(path)
         recipe = _export_recipe(path)
         self._text_settings(recipe.get("decode", {}), _export_characters(path, recipe))
+        counts = os.path.join(path, "assets", "word_prior.tsv")
+        if os.path.isfile(counts):
+            self._set_prior(counts, recipe["decode"]["word_prior_weight"])
         self._signatures = {False: signatures["serving_default"], True: signatures["n_best"]}
         self.batch_size = EXPORT_BATCH_SIZE
         import tensorflow as tf
@@ -102,6 +111,8 @@ class LoadedModel:
         translator, recipe = load_translator(self.paths, beam, checkpoint)
         self._text_settings(vars(recipe.decode),
                             getattr(translator.source_tokenizer, "characters", None))
+        if recipe.decode.word_prior:
+            self._set_prior(recipe.decode.word_prior, recipe.decode.word_prior_weight)
         self.beam_size = translator.decode.beam_size
         self.batch_size = recipe.decode.batch_size
         self.has_attention = bool(translator.model.has_attention)
@@ -114,6 +125,24 @@ class LoadedModel:
         self._source_letters = (None if source_characters is None else
                                 {c for c in source_characters if c.isalpha()})
 
+    def _set_prior(self, path: str, weight: float) -> None:
+        from translit.word_prior import WordPrior
+
+        self._prior = WordPrior.load(path, weight)
+
+    def _override_prior(self, path: Optional[str], weight: Optional[float]) -> None:
+        """``word_prior`` / ``word_prior_weight`` given to :func:`load`."""
+        if weight is not None and (isinstance(weight, bool) or
+                                   not isinstance(weight, (int, float)) or weight < 0):
+            raise UserError(f"word_prior_weight received {weight!r}, expected a number >= 0")
+        if path is not None:
+            self._set_prior(path, 1.0 if weight is None else weight)
+        elif weight is not None:
+            if self._prior is None:
+                raise UserError("word_prior_weight: this model has no word prior; give "
+                                "word_prior (--word-prior FILE) too")
+            self._prior.weight = weight
+
     @property
     def kind(self) -> str:
         """``run``, ``ensemble``, ``export`` (a SavedModel) or ``litert``."""
@@ -122,13 +151,16 @@ class LoadedModel:
         return "ensemble" if len(self.paths) > 1 else "run"
 
     def describe(self) -> dict:
-        """What is loaded: kind, beam size, attention, and per model its path, resolved recipe,
-        checkpoint, step and the dev scores logged for that step (exports: recipe only)."""
+        """What is loaded: kind, beam size, attention, unit, word prior weight (or None), and
+        per model its path, resolved recipe, checkpoint, step and the dev scores logged for that
+        step (exports: recipe only)."""
         models = [_describe_litert(path) if self._litert else
                   _describe_export(path) if self._exported else
                   _describe_run(path, self._checkpoint) for path in self.paths]
         return {"kind": self.kind, "beam_size": self.beam_size,
-                "has_attention": self.has_attention, "models": models}
+                "has_attention": self.has_attention, "unit": self.unit,
+                "word_prior_weight": self._prior.weight if self._prior else None,
+                "models": models}
 
     def translate(self, texts: Union[str, Sequence[str]], *, beam: Optional[int] = None,
                   n_best: Optional[int] = None, batch_size: Optional[int] = None):
@@ -179,12 +211,18 @@ class LoadedModel:
                    first_line: int) -> list:
         if self.unit == "line":
             return self._translate_units(lines, beam, n_best, batch_size, first_line)
-        from translit.text_mode import translate_text
+        from translit.text_mode import suggest, translate_text
 
-        def translate_words(words):  # no warnings: the words' numbers are not the lines'
-            return [hyps[0] for hyps in self._translate_units(words, beam, 1, batch_size, None)]
+        def translate_words(words, n_best=1):  # no warnings: word numbers are not line numbers
+            return self._translate_units(words, beam, n_best, batch_size, None)
 
-        results = translate_text(lines, translate_words, self._source_letters, self._full_stop)
+        rules = self._source_letters, self._full_stop
+        if n_best and n_best > 1:  # suggestions for the word being typed
+            results = suggest(lines, lambda words: translate_words(words, n_best), *rules,
+                              first_line=first_line)
+            return [[Hypothesis(*hyp) for hyp in hyps] for hyps in results]
+        results = translate_text(lines, lambda words: [hyps[0] for hyps in
+                                                       translate_words(words)], *rules)
         return [[Hypothesis(*result)] for result in results] if n_best else \
             [text for text, _ in results]
 
@@ -192,6 +230,16 @@ class LoadedModel:
                          batch_size: int, first_line: Optional[int]) -> list:
         """Each line as one source sequence. ``first_line``: the number of the first line in
         warnings (None: no warnings)."""
+        if self._prior is not None and beam > 1:  # the whole beam, reranked
+            outputs = self._model_outputs(lines, beam, beam, batch_size, first_line)
+            outputs = [self._prior.rerank(hyps)[:n_best or 1] for hyps in outputs]
+            return [[Hypothesis(*h) for h in hyps] for hyps in outputs] if n_best else \
+                [hyps[0][0] for hyps in outputs]
+        return self._model_outputs(lines, beam, n_best, batch_size, first_line)
+
+    def _model_outputs(self, lines: List[str], beam: int, n_best: Optional[int],
+                       batch_size: int, first_line: Optional[int]) -> list:
+        """The model's translations, or with ``n_best`` its :class:`Hypothesis` lists."""
         warn = first_line is not None
         if self._on_device:
             outputs = self._on_device.translate_lines(lines, bool(n_best), warn=warn,
@@ -226,10 +274,6 @@ class LoadedModel:
     def _checked_beam(self, beam: Optional[int], n_best: Optional[int]) -> int:
         _check_count("beam", beam)
         _check_count("n_best", n_best)
-        if n_best and n_best > 1 and self.unit == "word":
-            raise UserError(f"n_best {n_best}: this model transliterates running text word by "
-                            "word (decode.unit: word), one result per line; pass unit='line' "
-                            "(--unit line) for the n-best of each line as one word")
         if self._exported and beam not in (None, self.beam_size):
             raise UserError(f"beam: {self.paths[0]} is an export with beam size "
                             f"{self.beam_size}, fixed by `translit export --beam N`")
@@ -340,7 +384,9 @@ def _checked_texts(texts) -> List[str]:
 
 
 def load(paths: Union[str, Sequence[str]], *, beam: Optional[int] = None,
-         checkpoint: Optional[str] = None, unit: Optional[str] = None) -> LoadedModel:
+         checkpoint: Optional[str] = None, unit: Optional[str] = None,
+         word_prior: Optional[str] = None,
+         word_prior_weight: Optional[float] = None) -> LoadedModel:
     """Loads a model for translation.
 
     Args:
@@ -352,6 +398,9 @@ def load(paths: Union[str, Sequence[str]], *, beam: Optional[int] = None,
         default: best when the run kept one, else latest).
       unit: ``line`` (a line is one source sequence) or ``word`` (running text, word by word,
         for a model trained on words); default: the recipe's ``decode.unit``.
+      word_prior, word_prior_weight: a native-script text file whose word frequencies rerank
+        the beam, and their weight (default: the recipe's ``decode.word_prior`` and
+        ``decode.word_prior_weight``; an export's are those it carries).
     Raises:
       UserError: a path is not a run directory or an export, or the options do not fit it.
 
@@ -366,4 +415,4 @@ def load(paths: Union[str, Sequence[str]], *, beam: Optional[int] = None,
 
     if not all(is_litert_export(path) for path in paths):  # LiteRT exports run without it
         start_tensorflow()  # quietly, unless the caller set TF_CPP_MIN_LOG_LEVEL
-    return LoadedModel(paths, beam, checkpoint, unit)
+    return LoadedModel(paths, beam, checkpoint, unit, word_prior, word_prior_weight)

@@ -153,6 +153,12 @@ CHECKPOINT_HELP = ("Checkpoint: best (by the dev metric), latest, average (see `
               help="line: each line is one source sequence; word: running text, transliterated "
                    "word by word by a model trained on words (default: the recipe's "
                    "decode.unit).")
+@click.option("--word-prior", type=click.Path(dir_okay=False),
+              help="A native-script text file whose word frequencies rerank the beam (default: "
+                   "the recipe's decode.word_prior).")
+@click.option("--word-prior-weight", type=click.FloatRange(min=0),
+              help="Weight of log P(word) in the ranking (default: the recipe's "
+                   "decode.word_prior_weight).")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Sentences per batch.")
 @click.option("--window", type=click.IntRange(min=1),
               help="Lines read and sorted by length at a time (default: 32 batches); output "
@@ -161,8 +167,8 @@ CHECKPOINT_HELP = ("Checkpoint: best (by the dev metric), latest, average (see `
               help="Also write one attention heatmap per sentence, DIR/LINE.png (attention "
                    "models).")
 @_user_errors
-def translate(file, model_paths, output, beam, n_best, checkpoint, unit, batch_size, window,
-              attention_plot):
+def translate(file, model_paths, output, beam, n_best, checkpoint, unit, word_prior,
+              word_prior_weight, batch_size, window, attention_plot):
     """Translate FILE (or stdin), one sentence per line, keeping the line order."""
     from translit.api import load
     from translit.corpus import read_lines
@@ -175,7 +181,8 @@ def translate(file, model_paths, output, beam, n_best, checkpoint, unit, batch_s
 
         model_paths = model_paths or [latest_run()]
     lines = read_lines(file)  # a missing file is named before the model loads
-    model = load(model_paths, beam=beam, checkpoint=checkpoint, unit=unit)
+    model = load(model_paths, beam=beam, checkpoint=checkpoint, unit=unit,
+                 word_prior=word_prior, word_prior_weight=word_prior_weight)
     lines = list(lines) if attention_plot else lines
     # Options that do not fit the model (--n-best over the beam) stop here, before any work.
     windows = model.translate_windows(lines, window=window, n_best=n_best, batch_size=batch_size)
@@ -384,6 +391,12 @@ def _score_with_model(run_dir, checkpoint, sources, targets, batch_size, as_json
               help="line: each line is one source sequence; word: running text, transliterated "
                    "word by word by a model trained on words (default: the recipe's "
                    "decode.unit).")
+@click.option("--word-prior", type=click.Path(dir_okay=False),
+              help="A native-script text file whose word frequencies rerank the beam (default: "
+                   "the recipe's decode.word_prior).")
+@click.option("--word-prior-weight", type=click.FloatRange(min=0),
+              help="Weight of log P(word) in the ranking (default: the recipe's "
+                   "decode.word_prior_weight).")
 @click.option("--name", help="The model's name in /v1/models/NAME (default: the folder name).")
 @click.option("--max-batch-size", default=64, show_default=True, type=click.IntRange(min=1),
               help="Sentences per model call at most.")
@@ -403,8 +416,9 @@ def _score_with_model(run_dir, checkpoint, sources, targets, batch_size, as_json
 @click.option("--insecure", is_flag=True,
               help="Allow a non-loopback --host without an API key.")
 @_user_errors
-def serve(model_paths, host, port, beam, checkpoint, unit, name, max_batch_size, max_delay_ms,
-          max_queue, max_body_bytes, max_texts, max_chars, api_key_file, insecure):
+def serve(model_paths, host, port, beam, checkpoint, unit, word_prior, word_prior_weight, name,
+          max_batch_size, max_delay_ms, max_queue, max_body_bytes, max_texts, max_chars,
+          api_key_file, insecure):
     """Serve a model over HTTP: a JSON API, TensorFlow Serving's REST predict format, metrics,
     and a page to try it at /. Stops on Ctrl-C or SIGTERM after answering what it accepted."""
     _start_tensorflow()
@@ -413,7 +427,8 @@ def serve(model_paths, host, port, beam, checkpoint, unit, name, max_batch_size,
     from translit.serve import serve as run_service
 
     run_service(model_paths or [latest_run()], host, port, beam=beam, checkpoint=checkpoint,
-                unit=unit, name=name, api_key_file=api_key_file, insecure=insecure,
+                unit=unit, word_prior=word_prior, word_prior_weight=word_prior_weight, name=name,
+                api_key_file=api_key_file, insecure=insecure,
                 max_batch_size=max_batch_size, max_delay_ms=max_delay_ms, max_queue=max_queue,
                 limits=Limits(max_body_bytes, max_texts, max_chars))
 

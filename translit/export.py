@@ -7,7 +7,8 @@ Signatures (both take ``texts``, a 1-D ``tf.string`` batch of source sentences):
 Tokenization (normalization, SentencePiece or characters), beam search and detokenization are in
 the graph; the tokenizer files and the resolved recipe travel along in ``assets/``, with
 ``assets/translit.json``: the versions of translit, TensorFlow and Keras that wrote it, the beam
-size and the checkpoint.
+size and the checkpoint; and ``assets/word_prior.tsv``, the counts of the recipe's
+``decode.word_prior``, which ``translit.load`` applies to the ``n_best`` signature's beam.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from translit.native_log import native_stderr_hidden, quiet
 from translit.run_dir import RunDir
 from translit.translator import load_translator
 from translit.version import versions
+from translit.word_prior import WordPrior
 
 SIGNATURE_INPUT = "texts"
 METADATA = "translit.json"  # in assets/
@@ -51,7 +53,7 @@ def export(run_dir: str, out_dir: str, beam_size: Optional[int] = None,
 
 
 def _save(run_dir: str, path: str, beam_size: Optional[int], checkpoint: Optional[str]) -> None:
-    translator, _ = load_translator(run_dir, beam_size, checkpoint)
+    translator, recipe = load_translator(run_dir, beam_size, checkpoint)
     run = RunDir(run_dir)
     files = [run.recipe_path] + sorted(glob.glob(os.path.join(run.tokenizer_dir, "*")))
     translator.assets = [tf.saved_model.Asset(file) for file in files]
@@ -63,6 +65,8 @@ def _save(run_dir: str, path: str, beam_size: Optional[int], checkpoint: Optiona
                 "checkpoint": os.path.relpath(run.checkpoint(checkpoint), run_dir)}
     with open(os.path.join(path, "assets", METADATA), "w", encoding="utf-8") as f:
         json.dump(metadata, f, indent=1)
+    if recipe.decode.word_prior:  # its counts, which translit.load applies (not the graph)
+        WordPrior.load(recipe.decode.word_prior, 1.0).save(os.path.join(path, "assets"))
 
 
 def load_exported(path: str) -> Dict[str, Callable]:

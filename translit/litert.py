@@ -30,6 +30,7 @@ from translit.text_rules import CONTROL_CHARACTERS
 from translit.tokenizers import CharTokenizer
 from translit.translator import load_model
 from translit.version import versions
+from translit.word_prior import ALPHA, WordPrior
 
 QUANTIZATIONS = ("none", "dynamic", "float16")
 
@@ -118,6 +119,10 @@ def export_litert(run_dir: str, out_dir: str, beam_size: Optional[int] = None,
         "outputs": {name: {"dtype": tensor.dtype.name, "shape": tensor.shape.as_list()}
                     for name, tensor in sorted(function.structured_outputs.items())},
     }
+    if recipe.decode.word_prior:  # the app reranks the n-best with its counts
+        counts = WordPrior.load(recipe.decode.word_prior, 1.0).save(partial)
+        config["word_prior"] = {"file": os.path.basename(counts), "alpha": ALPHA,
+                                "weight": recipe.decode.word_prior_weight}
     with open(os.path.join(partial, CONFIG), "w", encoding="utf-8") as f:
         json.dump(config, f, ensure_ascii=False, indent=1)
     os.replace(partial, out_dir)

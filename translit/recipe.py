@@ -205,6 +205,12 @@ class DecodeConfig:
         "transliterates (each distinct one once, case folded), and the rest (digits, "
         "punctuation, spacing, URLs, e-mail addresses, words in other scripts), kept as it is",
         "line")
+    word_prior: Optional[str] = _key(
+        "a native-script text file (plain or `.gz`) whose word frequencies rerank the beam: "
+        "model log-probability + `word_prior_weight` × log P(word), add-0.1 smoothing (word "
+        "models: the simplest language model of the target script); a path from the working "
+        "directory; exports carry its counts", None)
+    word_prior_weight: float = _key("see `word_prior`", 1.0, low=0.0)
     full_stop: str = _key(
         "with `unit: word`, what a \".\" that ends a sentence becomes (`।` for Hindi; empty "
         "keeps it)", "")

@@ -16,6 +16,8 @@ import re
 import unicodedata
 from typing import Callable, Collection, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
+from translit.errors import UserError
+
 
 def _marks() -> str:
     """A character class of the combining marks of the Basic Multilingual Plane (vowel signs,
@@ -88,4 +90,37 @@ def translate_text(lines: Sequence[str],
         outputs = [translations[p.text.casefold()] if p.is_word else (p.text, 0.0)
                    for p in pieces]
         results.append(("".join(text for text, _ in outputs), sum(s for _, s in outputs)))
+    return results
+
+
+def suggest(texts: Sequence[str],
+            translate_n_best: Callable[[List[str]], List[List[Scored]]],
+            source_letters: Optional[Collection[str]] = None,
+            full_stop: str = "", first_line: int = 1) -> List[List[Scored]]:
+    """The n-best of texts of at most one word each (the word being typed), the rest kept.
+
+    Args:
+      translate_n_best: case-folded words -> their n-best (text, score) lists.
+      first_line: the number of the first text in messages.
+    Returns: per text, its alternatives, best first; a text without a word, itself (score 0).
+    Raises:
+      UserError: a text holds more than one word.
+    """
+    split_texts = [split(text, source_letters, full_stop) for text in texts]
+    for index, pieces in enumerate(split_texts):
+        count = sum(p.is_word for p in pieces)
+        if count > 1:
+            raise UserError(f"line {first_line + index} holds {count} words; the n-best of "
+                            "running text is given for one word at a time (the word being "
+                            "typed): send each word as a line, ask for the 1-best, or pass "
+                            "--unit line (unit='line') for the n-best of each line as one word")
+    words = [p.text.casefold() for pieces in split_texts for p in pieces if p.is_word]
+    alternatives = iter(translate_n_best(words) if words else [])
+    results = []
+    for pieces in split_texts:
+        if not any(p.is_word for p in pieces):
+            results.append([("".join(p.text for p in pieces), 0.0)])
+            continue
+        results.append([("".join(text if p.is_word else p.text for p in pieces), score)
+                        for text, score in next(alternatives)])
     return results
