@@ -140,10 +140,12 @@ def _fake_origin(tmp_path, monkeypatch):
     root.mkdir()
     (root / "words.de.gz").write_bytes(gzip.compress("eins\nzwei\n".encode()))
     tsv = "एक\tek\t3\nदो\tdo\t2\n".encode()
+    sentences = "ek do, teen.\n".encode()
     with tarfile.open(root / "release.tar", "w") as archive:
-        info = tarfile.TarInfo("release/lexicon.tsv")
-        info.size = len(tsv)
-        archive.addfile(info, io.BytesIO(tsv))
+        for name, data in (("release/lexicon.tsv", tsv), ("release/sentences.txt", sentences)):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
     server = _Server(str(root))
 
     def digest(text):
@@ -155,7 +157,10 @@ def _fake_origin(tmp_path, monkeypatch):
                CorpusFile("train.latn", f"{server.url}/release.tar", digest("ek\ndo\n"),
                           member="release/lexicon.tsv", column=1),
                CorpusFile("train.deva", f"{server.url}/release.tar", digest("एक\nदो\n"),
-                          member="release_v2/lexicon.tsv", column=0)),  # another top folder
+                          member="release_v2/lexicon.tsv", column=0),  # another top folder
+               CorpusFile("sentences.latn", f"{server.url}/release.tar",
+                          digest("ek do, teen.\n"), member="release/sentences.txt",
+                          column=None)),
         splits={"train": ("train.latn", "train.deva")})
     monkeypatch.setitem(named_corpora.REGISTRY, "toy", corpus)
     return server
@@ -169,7 +174,9 @@ def test_fetch_from_the_origin_gunzips_and_extracts(tmp_path, monkeypatch):
         server.shutdown()
     assert open(os.path.join(directory, "train.de"), encoding="utf-8").read() == "eins\nzwei\n"
     assert open(os.path.join(directory, "train.deva"), encoding="utf-8").read() == "एक\nदो\n"
-    assert server.ranges.count(None) == 2  # the archive was downloaded once for two files
+    assert open(os.path.join(directory, "sentences.latn"), encoding="utf-8").read() == \
+        "ek do, teen.\n"  # a whole member, lines kept whole
+    assert server.ranges.count(None) == 2  # the archive was downloaded once for three files
     assert not os.path.exists(os.path.join(directory, ".downloads"))
 
 
@@ -234,5 +241,5 @@ def test_fetch_command_prints_the_directory(mirror, tmp_path):
     assert result.exit_code == 0, result.output
     directory = result.stdout.strip().splitlines()[-1]
     assert directory == str(tmp_path / "dakshina_hi")
-    assert sha256_of(os.path.join(directory, "test.deva")) == \
-        named_corpora.REGISTRY["dakshina_hi"].files[-1].sha256
+    for file in named_corpora.REGISTRY["dakshina_hi"].files:  # the dev sentences too
+        assert sha256_of(os.path.join(directory, file.name)) == file.sha256

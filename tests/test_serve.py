@@ -304,6 +304,35 @@ def test_the_page_translates_as_you_type_and_offers_alternatives(server, model, 
 
 
 @needs_chromium
+def test_the_page_transliterates_running_text_with_suggestions_per_word(trained_run, browser):
+    """Text mode: case folded, punctuation kept, a click on a word offers its suggestions."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def words():
+        return [w.text for w in browser.find_elements(By.CSS_SELECTOR, ".word")]
+
+    model = translit.load(trained_run["run_dir"], beam=3, unit="word")
+    process, base = start_server(trained_run["run_dir"], "--unit", "word", "--beam", "3")
+    try:
+        browser.get(base + "/")
+        wait = WebDriverWait(browser, 60)
+        wait.until(lambda b: "beam 3" in b.find_element(By.ID, "model-info").text)
+        browser.find_element(By.ID, "source").send_keys("ABCD, hhga.")
+        wait.until(lambda b: words() == ["dcba,", "aghh."])
+        browser.find_elements(By.CSS_SELECTOR, ".word")[0].click()
+        alternatives = browser.find_elements(By.CSS_SELECTOR, ".alternatives button")
+        best = model.translate(["ABCD,"], n_best=3)[0]
+        assert [a.text.rsplit(" ", 1)[0] for a in alternatives] == [h.text for h in best]
+        assert all(h.text.endswith(",") for h in best)
+        alternatives[2].click()
+        assert words() == [best[2].text, "aghh."]
+    finally:
+        process.terminate()
+        process.communicate(timeout=120)
+
+
+@needs_chromium
 def test_the_page_shows_sentences_with_their_n_best_list(sentencepiece_run, browser, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait

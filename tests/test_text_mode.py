@@ -50,3 +50,20 @@ def test_reversal_model_transliterates_running_text_word_by_word(trained_run, tm
     words = model.translate(["DEF", "(ghab)"], beam=3, n_best=3)  # suggestions per word
     assert [h.text for h in words[0]][0] == "fed" and len({h.text for h in words[0]}) == 3
     assert words[1][0].text == "(bahg)" and all(h.text.startswith("(") for h in words[1])
+
+
+def test_emoji_huge_lines_and_mixed_scripts_pass_through_aligned(trained_run, tmp_path, caplog):
+    lines = ["😀😀 🎉", "hhga" * 25_000, "abcd " * 20_000, "abcनमस्ते fed", "", "\u200b"]
+    source = tmp_path / "in.txt"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["translate", str(source), "-m", trained_run["run_dir"],
+                                       "--unit", "word"])
+    assert result.exit_code == 0, result.output
+    output = result.stdout.split("\n")[:-1]
+    assert len(output) == len(lines)
+    assert output[0] == "😀😀 🎉"
+    assert output[1] == lines[1]  # one word of 100,000 letters: kept, with a warning
+    assert "line 2: a word of 100000 letters kept as it is" in caplog.text
+    assert output[2] == "dcba " * 20_000
+    assert output[3] == "cbaनमस्ते def"  # the Devanagari part of the word is kept
+    assert output[4:] == ["", "\u200b"]

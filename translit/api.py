@@ -45,6 +45,7 @@ class LoadedModel:
         self._checkpoint = checkpoint
         # Text mode (decode.unit: word): the unit, the full stop, the source letters (or None).
         self.unit, self._full_stop, self._source_letters = "line", "", None
+        self._max_word = None  # the source pieces the model reads
         self._prior = None  # a WordPrior that reranks the beam
         self._on_device = None  # a LiteRT export's OnDeviceModel
         self._litert = any(is_litert_export(path) for path in self.paths)
@@ -82,6 +83,7 @@ class LoadedModel:
         self.beam_size, self.has_attention = self._on_device.beam_size, False
         config = self._on_device.config
         self._text_settings(config["decode"], config["source"].get("characters"))
+        self._max_word = config["max_source_pieces"]
         prior = config.get("word_prior")
         if prior:
             self._set_prior(os.path.join(self.paths[0], prior["file"]), prior["weight"])
@@ -94,6 +96,9 @@ class LoadedModel:
         signatures = load_exported(path)
         recipe = _export_recipe(path)
         self._text_settings(recipe.get("decode", {}), _export_characters(path, recipe))
+        from translit.recipe import recipe_from_dict
+
+        self._max_word = recipe_from_dict(recipe, path).data.max_translate_tokens
         counts = os.path.join(path, "assets", "word_prior.tsv")
         if os.path.isfile(counts):
             self._set_prior(counts, recipe["decode"]["word_prior_weight"])
@@ -111,6 +116,7 @@ class LoadedModel:
         translator, recipe = load_translator(self.paths, beam, checkpoint)
         self._text_settings(vars(recipe.decode),
                             getattr(translator.source_tokenizer, "characters", None))
+        self._max_word = translator.max_source_tokens
         if recipe.decode.word_prior:
             self._set_prior(recipe.decode.word_prior, recipe.decode.word_prior_weight)
         self.beam_size = translator.decode.beam_size
@@ -222,7 +228,8 @@ class LoadedModel:
                               first_line=first_line)
             return [[Hypothesis(*hyp) for hyp in hyps] for hyps in results]
         results = translate_text(lines, lambda words: [hyps[0] for hyps in
-                                                       translate_words(words)], *rules)
+                                                       translate_words(words)], *rules,
+                                 max_letters=self._max_word, first_line=first_line)
         return [[Hypothesis(*result)] for result in results] if n_best else \
             [text for text, _ in results]
 

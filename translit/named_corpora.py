@@ -35,14 +35,15 @@ class CorpusFile:
       name: the file name in the corpus directory (``train.de``).
       url: where the origin serves it (a ``.gz`` file or a ``.tar`` archive).
       sha256: checksum of the final, plain UTF-8 file.
-      member: for archives, the TSV member inside the tar; ``column`` the 0-based TSV column.
+      member: for archives, the member inside the tar; ``column`` the 0-based TSV column, or
+        None for whole lines.
     """
 
     name: str
     url: str
     sha256: str
     member: Optional[str] = None
-    column: int = 0
+    column: Optional[int] = 0
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ class NamedCorpus:
 _MULTI30K = "https://raw.githubusercontent.com/multi30k/dataset/master/data/task1/raw/{}.{}.gz"
 _DAKSHINA = "https://storage.googleapis.com/gresearch/dakshina/dakshina_dataset_v1.0.tar"
 _DAKSHINA_TSV = "dakshina_dataset_v1.0/hi/lexicons/hi.translit.sampled.{}.tsv"
+# Romanized Wikipedia sentences and their originals (the test half is kept for final figures).
+_DAKSHINA_SENTENCES = "dakshina_dataset_v1.0/hi/romanized/hi.romanized.rejoined.dev.{}.txt"
 
 _SHA256 = {  # of the final files
     "multi30k/train.de": "2c2b73fd2b548fbcde3a875e0a78d6ee94d498bfdee6bd3eae3945779e9ddf72",
@@ -77,6 +80,10 @@ _SHA256 = {  # of the final files
     "dakshina_hi/valid.deva": "9586f9a2585c1e4756fa718e324f32814ad7108beb3c0e30a439ac03a0a10644",
     "dakshina_hi/test.latn": "a9f270878817977dc2eb47133128b114d1c4e27ff828a08aa2344a4c89000a62",
     "dakshina_hi/test.deva": "f79cfafb8354519c1ab74abbb6baf5db2b6a83a2848656a65f33905deea52832",
+    "dakshina_hi/sentences.dev.latn":
+        "106fbc342d19587a9a7a7687e6bd8a0312669c238511618148c01b49f1c6f881",
+    "dakshina_hi/sentences.dev.deva":
+        "01bc13b653f8ffa3ec0ddfb4cb91c22c908e4d3a40afd39d2bfe48743b57e2b1",
 }
 
 
@@ -107,13 +114,18 @@ REGISTRY: Dict[str, NamedCorpus] = {corpus.name: corpus for corpus in (
     NamedCorpus(
         name="dakshina_hi", languages=("hi-Latn", "hi-Deva"),
         description="Dakshina v1.0 Hindi lexicon, romanized word -> Devanagari word: train "
-                    "44,204, valid 4,358, test 4,502 pairs",
+                    "44,204, valid 4,358, test 4,502 pairs; and 5,000 romanized dev sentences "
+                    "with their originals (sentences.dev.latn/.deva, for text mode)",
         license="CC BY-SA 4.0",
         citation="Roark et al. 2020, Processing South Asian Languages Written in the Latin "
                  "Script: the Dakshina Dataset (LREC)",
         files=tuple(_dakshina_file(split, origin, script)
                     for split, origin in (("train", "train"), ("valid", "dev"), ("test", "test"))
-                    for script in ("latn", "deva")),
+                    for script in ("latn", "deva")) + tuple(
+            CorpusFile(f"sentences.dev.{script}", _DAKSHINA,
+                       _SHA256[f"dakshina_hi/sentences.dev.{script}"],
+                       member=_DAKSHINA_SENTENCES.format(side), column=None)
+            for script, side in (("latn", "roman"), ("deva", "native"))),
         splits={s: (f"{s}.latn", f"{s}.deva") for s in ("train", "valid", "test")}),
 )}
 
@@ -219,7 +231,9 @@ def _derive(file: CorpusFile, source: str, target: str) -> str:
                 with open(target, "w", encoding="utf-8") as out:
                     for raw in member:  # lines end at "\n" only, as everywhere
                         line = raw.decode("utf-8").rstrip("\n").rstrip("\r")
-                        out.write(line.split("\t")[file.column] + "\n")
+                        if file.column is not None:
+                            line = line.split("\t")[file.column]
+                        out.write(line + "\n")
         elif source.endswith(".gz"):
             with gzip.open(source, "rb") as f, open(target, "wb") as out:
                 shutil.copyfileobj(f, out)

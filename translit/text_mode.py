@@ -12,11 +12,14 @@ written as the target language writes it (``decode.full_stop``, "।" for Hindi)
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from typing import Callable, Collection, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from translit.errors import UserError
+
+log = logging.getLogger(__name__)
 
 
 def _marks() -> str:
@@ -57,14 +60,30 @@ def split(line: str, source_letters: Optional[Collection[str]] = None,
         line = _FULL_STOP.sub(full_stop, line)
     pieces = []
     for match in _TOKENS.finditer(line):
-        text = match.group()
-        is_word = match.lastgroup == "word" and (
-            source_letters is None or any(c in source_letters for c in text.casefold()))
-        if pieces and not is_word and not pieces[-1].is_word:
-            pieces[-1] = Piece(pieces[-1].text + text, False)
-        else:
-            pieces.append(Piece(text, is_word))
+        runs = [Piece(match.group(), False)] if match.lastgroup != "word" else \
+            _script_runs(match.group(), source_letters)
+        for piece in runs:
+            if pieces and not piece.is_word and not pieces[-1].is_word:
+                pieces[-1] = Piece(pieces[-1].text + piece.text, False)
+            else:
+                pieces.append(piece)
     return pieces
+
+
+def _script_runs(word: str, source_letters: Optional[Collection[str]]) -> List[Piece]:
+    """A word's runs of source letters (to transliterate) and of other letters (kept): "abcनम"
+    -> "abc", "नम". A combining mark goes with the letter before it."""
+    if source_letters is None:
+        return [Piece(word, True)]
+    runs: List[Piece] = []
+    for c in word:
+        inside = all(x in source_letters for x in c.casefold()) or bool(
+            runs and runs[-1].is_word and unicodedata.category(c).startswith("M"))
+        if runs and runs[-1].is_word == inside:
+            runs[-1] = Piece(runs[-1].text + c, inside)
+        else:
+            runs.append(Piece(c, inside))
+    return runs
 
 
 Scored = Tuple[str, float]  # a text and its log-probability
@@ -73,16 +92,22 @@ Scored = Tuple[str, float]  # a text and its log-probability
 def translate_text(lines: Sequence[str],
                    translate_words: Callable[[List[str]], List[Scored]],
                    source_letters: Optional[Collection[str]] = None,
-                   full_stop: str = "") -> List[Scored]:
+                   full_stop: str = "", max_letters: Optional[int] = None,
+                   first_line: int = 1) -> List[Scored]:
     """Transliterates running text word by word.
 
     Args:
       translate_words: distinct case-folded words -> their (transliteration, log-probability),
         in order.
       source_letters, full_stop: as for :func:`split`.
+      max_letters: longer words are kept as they are, with a warning naming the line (numbered
+        from ``first_line``): the model would read only their beginning.
     Returns: per line, its text and the sum of its words' log-probabilities.
     """
     split_lines = [split(line, source_letters, full_stop) for line in lines]
+    if max_letters is not None:
+        split_lines = [_keep_long_words(pieces, max_letters, number)
+                       for number, pieces in enumerate(split_lines, start=first_line)]
     words = sorted({p.text.casefold() for pieces in split_lines for p in pieces if p.is_word})
     translations: Dict[str, Scored] = dict(zip(words, translate_words(words))) if words else {}
     results = []
@@ -91,6 +116,16 @@ def translate_text(lines: Sequence[str],
                    for p in pieces]
         results.append(("".join(text for text, _ in outputs), sum(s for _, s in outputs)))
     return results
+
+
+def _keep_long_words(pieces: List[Piece], max_letters: int, number: int) -> List[Piece]:
+    kept = [Piece(p.text, False) if p.is_word and len(p.text) > max_letters else p
+            for p in pieces]
+    for piece in pieces:
+        if piece.is_word and len(piece.text) > max_letters:
+            log.warning("line %d: a word of %d letters kept as it is (the model reads at most %d)",
+                        number, len(piece.text), max_letters)
+    return kept
 
 
 def suggest(texts: Sequence[str],
