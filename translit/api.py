@@ -38,7 +38,8 @@ class LoadedModel:
 
     def __init__(self, paths: Sequence[str], beam: Optional[int], checkpoint: Optional[str],
                  unit: Optional[str] = None, word_prior: Optional[str] = None,
-                 word_prior_weight: Optional[float] = None):
+                 word_prior_weight: Optional[float] = None, lm: Optional[str] = None,
+                 lm_weight: Optional[float] = None):
         from translit.on_device import is_litert_export
 
         self.paths = tuple(paths)
@@ -47,6 +48,7 @@ class LoadedModel:
         self.unit, self._full_stop, self._source_letters = "line", "", None
         self._max_word = None  # the source pieces the model reads
         self._prior = None  # a WordPrior that reranks the beam
+        self._lm = None  # text mode: a WordLanguageModel that chooses words in context
         self._on_device = None  # a LiteRT export's OnDeviceModel
         self._litert = any(is_litert_export(path) for path in self.paths)
         self._exported = self._litert or any(_is_saved_model(path) for path in self.paths)
@@ -62,6 +64,7 @@ class LoadedModel:
                 raise UserError(f"unit received {unit!r}, expected one of {UNITS}")
             self.unit = unit
         self._override_prior(word_prior, word_prior_weight)
+        self._override_lm(lm, lm_weight)
 
     def _check_export_options(self, beam, checkpoint) -> str:
         """An export is one model whose beam and weights are fixed. Returns its path."""
@@ -119,6 +122,8 @@ class LoadedModel:
         self._max_word = translator.max_source_tokens
         if recipe.decode.word_prior:
             self._set_prior(recipe.decode.word_prior, recipe.decode.word_prior_weight)
+        if recipe.decode.lm:
+            self._set_lm(recipe.decode.lm, recipe.decode.lm_weight)
         self.beam_size = translator.decode.beam_size
         self.batch_size = recipe.decode.batch_size
         self.has_attention = bool(translator.model.has_attention)
@@ -138,9 +143,7 @@ class LoadedModel:
 
     def _override_prior(self, path: Optional[str], weight: Optional[float]) -> None:
         """``word_prior`` / ``word_prior_weight`` given to :func:`load`."""
-        if weight is not None and (isinstance(weight, bool) or
-                                   not isinstance(weight, (int, float)) or weight < 0):
-            raise UserError(f"word_prior_weight received {weight!r}, expected a number >= 0")
+        _check_weight("word_prior_weight", weight)
         if path is not None:
             self._set_prior(path, 1.0 if weight is None else weight)
         elif weight is not None:
@@ -148,6 +151,23 @@ class LoadedModel:
                 raise UserError("word_prior_weight: this model has no word prior; give "
                                 "word_prior (--word-prior FILE) too")
             self._prior.weight = weight
+
+    def _set_lm(self, path: str, weight: float) -> None:
+        start_tensorflow()  # a LiteRT export's model did not need it
+        from translit.word_lm import WordLanguageModel
+
+        self._lm = WordLanguageModel(path, weight)
+
+    def _override_lm(self, path: Optional[str], weight: Optional[float]) -> None:
+        """``lm`` / ``lm_weight`` given to :func:`load`."""
+        _check_weight("lm_weight", weight)
+        if path is not None:
+            self._set_lm(path, 0.5 if weight is None else weight)
+        elif weight is not None:
+            if self._lm is None:
+                raise UserError("lm_weight: this model has no language model; give lm "
+                                "(--lm RUN_DIR) too")
+            self._lm.weight = weight
 
     @property
     def kind(self) -> str:
@@ -166,6 +186,7 @@ class LoadedModel:
         return {"kind": self.kind, "beam_size": self.beam_size,
                 "has_attention": self.has_attention, "unit": self.unit,
                 "word_prior_weight": self._prior.weight if self._prior else None,
+                "lm": {"path": self._lm.path, "weight": self._lm.weight} if self._lm else None,
                 "models": models}
 
     def translate(self, texts: Union[str, Sequence[str]], *, beam: Optional[int] = None,
@@ -227,9 +248,10 @@ class LoadedModel:
             results = suggest(lines, lambda words: translate_words(words, n_best), *rules,
                               first_line=first_line)
             return [[Hypothesis(*hyp) for hyp in hyps] for hyps in results]
-        results = translate_text(lines, lambda words: [hyps[0] for hyps in
-                                                       translate_words(words)], *rules,
-                                 max_letters=self._max_word, first_line=first_line)
+        candidates = beam if self._lm else 1  # the language model chooses among the beam
+        results = translate_text(lines, lambda words: translate_words(words, candidates), *rules,
+                                 max_letters=self._max_word, first_line=first_line,
+                                 choose=self._lm.choose if self._lm else None)
         return [[Hypothesis(*result)] for result in results] if n_best else \
             [text for text, _ in results]
 
@@ -376,6 +398,12 @@ def _is_saved_model(path: str) -> bool:
     return os.path.isfile(os.path.join(path, "saved_model.pb"))
 
 
+def _check_weight(name: str, value) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                              or value < 0):
+        raise UserError(f"{name} received {value!r}, expected a number >= 0")
+
+
 def _check_count(name: str, value) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
         raise UserError(f"{name} received {value!r}, expected an integer >= 1")
@@ -392,8 +420,8 @@ def _checked_texts(texts) -> List[str]:
 
 def load(paths: Union[str, Sequence[str]], *, beam: Optional[int] = None,
          checkpoint: Optional[str] = None, unit: Optional[str] = None,
-         word_prior: Optional[str] = None,
-         word_prior_weight: Optional[float] = None) -> LoadedModel:
+         word_prior: Optional[str] = None, word_prior_weight: Optional[float] = None,
+         lm: Optional[str] = None, lm_weight: Optional[float] = None) -> LoadedModel:
     """Loads a model for translation.
 
     Args:
@@ -408,6 +436,9 @@ def load(paths: Union[str, Sequence[str]], *, beam: Optional[int] = None,
       word_prior, word_prior_weight: a native-script text file whose word frequencies rerank
         the beam, and their weight (default: the recipe's ``decode.word_prior`` and
         ``decode.word_prior_weight``; an export's are those it carries).
+      lm, lm_weight: text mode: a word-level language model run that chooses each word's
+        transliteration in context, and its weight (default: the recipe's ``decode.lm`` and
+        ``decode.lm_weight``).
     Raises:
       UserError: a path is not a run directory or an export, or the options do not fit it.
 
@@ -422,4 +453,5 @@ def load(paths: Union[str, Sequence[str]], *, beam: Optional[int] = None,
 
     if not all(is_litert_export(path) for path in paths):  # LiteRT exports run without it
         start_tensorflow()  # quietly, unless the caller set TF_CPP_MIN_LOG_LEVEL
-    return LoadedModel(paths, beam, checkpoint, unit, word_prior, word_prior_weight)
+    return LoadedModel(paths, beam, checkpoint, unit, word_prior, word_prior_weight, lm,
+                       lm_weight)

@@ -159,6 +159,13 @@ CHECKPOINT_HELP = ("Checkpoint: best (by the dev metric), latest, average (see `
 @click.option("--word-prior-weight", type=click.FloatRange(min=0),
               help="Weight of log P(word) in the ranking (default: the recipe's "
                    "decode.word_prior_weight).")
+@click.option("--lm", "lm", type=click.Path(file_okay=False),
+              help="With --unit word: a word-level language model run (model.kind: lm) that "
+                   "chooses each word in the context of the words before it (default: the "
+                   "recipe's decode.lm).")
+@click.option("--lm-weight", type=click.FloatRange(min=0),
+              help="Weight of the language model's log-probability (default: the recipe's "
+                   "decode.lm_weight).")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Sentences per batch.")
 @click.option("--window", type=click.IntRange(min=1),
               help="Lines read and sorted by length at a time (default: 32 batches); output "
@@ -168,7 +175,7 @@ CHECKPOINT_HELP = ("Checkpoint: best (by the dev metric), latest, average (see `
                    "models).")
 @_user_errors
 def translate(file, model_paths, output, beam, n_best, checkpoint, unit, word_prior,
-              word_prior_weight, batch_size, window, attention_plot):
+              word_prior_weight, lm, lm_weight, batch_size, window, attention_plot):
     """Translate FILE (or stdin), one sentence per line, keeping the line order."""
     from translit.api import load
     from translit.corpus import read_lines
@@ -182,7 +189,8 @@ def translate(file, model_paths, output, beam, n_best, checkpoint, unit, word_pr
         model_paths = model_paths or [latest_run()]
     lines = read_lines(file)  # a missing file is named before the model loads
     model = load(model_paths, beam=beam, checkpoint=checkpoint, unit=unit,
-                 word_prior=word_prior, word_prior_weight=word_prior_weight)
+                 word_prior=word_prior, word_prior_weight=word_prior_weight, lm=lm,
+                 lm_weight=lm_weight)
     lines = list(lines) if attention_plot else lines
     # Options that do not fit the model (--n-best over the beam) stop here, before any work.
     windows = model.translate_windows(lines, window=window, n_best=n_best, batch_size=batch_size)
@@ -284,8 +292,10 @@ def average(run_dir, last):
 @click.option("--quantize", type=click.Choice(["none", "dynamic", "float16"]), default="none",
               show_default=True,
               help="LiteRT weights: none (float32), dynamic (int8) or float16.")
+@click.option("--without-lm", is_flag=True,
+              help="Export a run whose recipe sets decode.lm without its language model.")
 @_user_errors
-def export(out_dir, run_dir, beam, checkpoint, export_format, quantize):
+def export(out_dir, run_dir, beam, checkpoint, export_format, quantize, without_lm):
     """Export a run to OUT_DIR: a SavedModel (sentences in, translations and scores out) or a
     LiteRT model for apps (--format litert)."""
     if quantize != "none" and export_format != "litert":
@@ -298,11 +308,11 @@ def export(out_dir, run_dir, beam, checkpoint, export_format, quantize):
     if export_format == "litert":
         from translit.litert import export_litert
 
-        export_litert(run_dir, out_dir, beam, checkpoint, quantize)
+        export_litert(run_dir, out_dir, beam, checkpoint, quantize, without_lm)
     else:
         from translit.export import export as write_export
 
-        write_export(run_dir, out_dir, beam, checkpoint)
+        write_export(run_dir, out_dir, beam, checkpoint, without_lm)
     click.echo(out_dir)
 
 
@@ -397,6 +407,13 @@ def _score_with_model(run_dir, checkpoint, sources, targets, batch_size, as_json
 @click.option("--word-prior-weight", type=click.FloatRange(min=0),
               help="Weight of log P(word) in the ranking (default: the recipe's "
                    "decode.word_prior_weight).")
+@click.option("--lm", "lm", type=click.Path(file_okay=False),
+              help="With --unit word: a word-level language model run (model.kind: lm) that "
+                   "chooses each word in the context of the words before it (default: the "
+                   "recipe's decode.lm).")
+@click.option("--lm-weight", type=click.FloatRange(min=0),
+              help="Weight of the language model's log-probability (default: the recipe's "
+                   "decode.lm_weight).")
 @click.option("--name", help="The model's name in /v1/models/NAME (default: the folder name).")
 @click.option("--max-batch-size", default=64, show_default=True, type=click.IntRange(min=1),
               help="Sentences per model call at most.")
@@ -416,9 +433,9 @@ def _score_with_model(run_dir, checkpoint, sources, targets, batch_size, as_json
 @click.option("--insecure", is_flag=True,
               help="Allow a non-loopback --host without an API key.")
 @_user_errors
-def serve(model_paths, host, port, beam, checkpoint, unit, word_prior, word_prior_weight, name,
-          max_batch_size, max_delay_ms, max_queue, max_body_bytes, max_texts, max_chars,
-          api_key_file, insecure):
+def serve(model_paths, host, port, beam, checkpoint, unit, word_prior, word_prior_weight, lm,
+          lm_weight, name, max_batch_size, max_delay_ms, max_queue, max_body_bytes, max_texts,
+          max_chars, api_key_file, insecure):
     """Serve a model over HTTP: a JSON API, TensorFlow Serving's REST predict format, metrics,
     and a page to try it at /. Stops on Ctrl-C or SIGTERM after answering what it accepted."""
     _start_tensorflow()
@@ -427,7 +444,8 @@ def serve(model_paths, host, port, beam, checkpoint, unit, word_prior, word_prio
     from translit.serve import serve as run_service
 
     run_service(model_paths or [latest_run()], host, port, beam=beam, checkpoint=checkpoint,
-                unit=unit, word_prior=word_prior, word_prior_weight=word_prior_weight, name=name,
+                unit=unit, word_prior=word_prior, word_prior_weight=word_prior_weight, lm=lm,
+                lm_weight=lm_weight, name=name,
                 api_key_file=api_key_file, insecure=insecure,
                 max_batch_size=max_batch_size, max_delay_ms=max_delay_ms, max_queue=max_queue,
                 limits=Limits(max_body_bytes, max_texts, max_chars))

@@ -117,6 +117,11 @@ class Evaluator:
         return self.metrics.write(record)
 
     def _scores(self, name: str, corpus: ParallelCorpus) -> dict:
+        if self.recipe.model.kind == "lm":  # nothing to translate: the text's perplexity
+            batches = self._dev_batches if name == "valid" else evaluation_batches(
+                getattr(self.recipe.data, name), self.tokenizers, self.limits,
+                self.recipe.train.batch_tokens)
+            return {f"{name}_perplexity": round(math.exp(self._loss(batches)), 2)}
         hypotheses = self._translator.translate_lines(corpus.sources,
                                                         self.recipe.decode.batch_size)
         metrics = dict.fromkeys(("bleu", "chrf", *_metrics_for(self.recipe.train.valid_metric)))
@@ -124,8 +129,12 @@ class Evaluator:
         return {f"{name}_{metric}": result["score"] for metric, result in scores.items()}
 
     def _dev_loss(self) -> float:
+        return self._loss(self._dev_batches)
+
+    def _loss(self, batches: tf.data.Dataset) -> float:
+        """Mean token cross-entropy over ``batches``."""
         total, tokens = 0.0, 0.0
-        for source, target_in, target_out in self._dev_batches:
+        for source, target_in, target_out in batches:
             loss_sum, count = token_loss(self.model, source, target_in, target_out)
             total, tokens = total + float(loss_sum), tokens + float(count)
         return round(total / max(tokens, 1.0), 4)

@@ -34,17 +34,20 @@ METADATA = "translit.json"  # in assets/
 
 
 def export(run_dir: str, out_dir: str, beam_size: Optional[int] = None,
-           checkpoint: Optional[str] = None) -> str:
+           checkpoint: Optional[str] = None, without_lm: bool = False) -> str:
     """Writes the SavedModel of a run to ``out_dir``.
 
     Args:
       checkpoint: best, latest, average or a path (see :meth:`RunDir.checkpoint`).
+      without_lm: export a run whose recipe sets ``decode.lm`` without its language model
+        (otherwise refused).
 
     Returns:
       ``out_dir``. The export is written next to it first and moved into place when complete.
     """
     if os.path.exists(out_dir):
         raise UserError(f"{out_dir} exists; choose a new export directory or remove it")
+    check_language_model(RunDir(run_dir).load_recipe(), run_dir, without_lm)
     partial = out_dir.rstrip("/") + ".partial"
     shutil.rmtree(partial, ignore_errors=True)
     _save(run_dir, partial, beam_size, checkpoint)
@@ -67,6 +70,14 @@ def _save(run_dir: str, path: str, beam_size: Optional[int], checkpoint: Optiona
         json.dump(metadata, f, indent=1)
     if recipe.decode.word_prior:  # its counts, which translit.load applies (not the graph)
         WordPrior.load(recipe.decode.word_prior, 1.0).save(os.path.join(path, "assets"))
+
+
+def check_language_model(recipe, run_dir: str, without_lm: bool) -> None:
+    """Exports do not carry a language model (``decode.lm``): refused unless ``without_lm``."""
+    if recipe.decode.lm and not without_lm:
+        raise UserError(f"{run_dir}: decode.lm names a language model ({recipe.decode.lm}), "
+                        "which an export does not carry; pass --without-lm to export the word "
+                        "model alone (translit.load(EXPORT, lm=RUN) attaches it again)")
 
 
 def load_exported(path: str) -> Dict[str, Callable]:

@@ -21,6 +21,7 @@ import tensorflow as tf
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
 from translit.errors import UserError
+from translit.export import check_language_model
 from translit.native_log import native_stderr_hidden, quiet
 from translit.on_device import CONFIG, FORMAT, MODEL_FILE, SIGNATURE
 from translit.run_dir import RunDir
@@ -28,7 +29,7 @@ from translit.search import beam_search_one
 from translit.special_tokens import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 from translit.text_rules import CONTROL_CHARACTERS
 from translit.tokenizers import CharTokenizer
-from translit.translator import load_model
+from translit.translator import check_translation_model, load_model
 from translit.version import versions
 from translit.word_prior import ALPHA, WordPrior
 
@@ -64,12 +65,14 @@ class OnDeviceSearch(tf.Module):
 
 
 def export_litert(run_dir: str, out_dir: str, beam_size: Optional[int] = None,
-                  checkpoint: Optional[str] = None, quantize: str = "none") -> str:
+                  checkpoint: Optional[str] = None, quantize: str = "none",
+                  without_lm: bool = False) -> str:
     """Writes ``out_dir/model.tflite`` and ``out_dir/translit.json`` for a run.
 
     Args:
       quantize: ``none`` (float32), ``dynamic`` (int8 weights, float activations) or
         ``float16`` (float16 weights).
+      without_lm: as for :func:`translit.export.export`.
     Returns:
       ``out_dir``, written next to it first and moved into place when complete.
     Raises:
@@ -84,6 +87,8 @@ def export_litert(run_dir: str, out_dir: str, beam_size: Optional[int] = None,
         raise UserError(f"--beam received {beam_size}, expected a value >= 1")
     run = RunDir(run_dir)
     recipe = run.load_recipe()
+    check_translation_model(recipe, run_dir)
+    check_language_model(recipe, run_dir, without_lm)
     model, (source_tok, target_tok) = load_model(run, recipe, checkpoint)
     decode = recipe.decode
     if beam_size is not None:

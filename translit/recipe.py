@@ -40,10 +40,12 @@ class Split:
     src: Optional[str] = None
     tgt: Optional[str] = None
     tsv: Optional[str] = None
+    text: Optional[str] = None  # language models: each line is read as its own source and target
 
 
 _SPLIT = ("`{src: FILE, tgt: FILE}` (plain or `.gz`) or `{tsv: FILE}` of `source<TAB>target` "
-          "lines; a glob pattern (`train.*.de`) names several files")
+          "lines; a glob pattern (`train.*.de`) names several files; for a language model "
+          "(`model.kind: lm`), `{text: FILE}`")
 
 
 @dataclass
@@ -72,9 +74,10 @@ class DataConfig:
 
 @dataclass
 class TokenizerConfig:
-    type: Literal["sentencepiece", "char"] = _key(
-        "`sentencepiece` or `char` (one token per character, for transliteration)",
-        "sentencepiece")
+    type: Literal["sentencepiece", "char", "word"] = _key(
+        "`sentencepiece`, `char` (one token per character, for transliteration) or `word` "
+        "(one token per word of letters and marks, the `vocab_size` most frequent; digits and "
+        "punctuation are left out: for word-level language models)", "sentencepiece")
     normalization: Literal["NFKC", "NFC", "NFKD", "NFD", "NFKC_Casefold", "none"] = _key(
         "Unicode normalization applied in-graph before tokenizing, in training and "
         "translation: `NFKC`, `NFC`, `NFKD`, `NFD`, `NFKC_Casefold` (NFKC and case folding, on "
@@ -94,6 +97,10 @@ class TokenizerConfig:
 
 @dataclass
 class ModelConfig:
+    kind: Literal["seq2seq", "lm"] = _key(
+        "`seq2seq` (encoder and decoder) or `lm`: a language model of the target side, the "
+        "decoder without an encoder (its first state is zeros), trained on `{text: FILE}` "
+        "splits and used by a word model's `decode.lm`", "seq2seq")
     embedding_dim: int = _key("embedding size (source and target)", 256, low=1)
     units: int = _key("units per recurrent layer (per direction in a bidirectional encoder)",
                       256, low=1)
@@ -211,6 +218,12 @@ class DecodeConfig:
         "models: the simplest language model of the target script); a path from the working "
         "directory; exports carry its counts", None)
     word_prior_weight: float = _key("see `word_prior`", 1.0, low=0.0)
+    lm: Optional[str] = _key(
+        "with `unit: word`, the run directory of a word-level language model of the target "
+        "script (`model.kind: lm`, `tokenizer.type: word`): each line's words are chosen left "
+        "to right among their beams by model log-probability (+ the word prior) + `lm_weight` "
+        "× log P(word | the words chosen before it)", None)
+    lm_weight: float = _key("see `lm`", 0.5, low=0.0)
     full_stop: str = _key(
         "with `unit: word`, what a \".\" that ends a sentence becomes (`।` for Hindi; empty "
         "keeps it)", "")
@@ -374,10 +387,16 @@ def _check_bounds(value, bounds, where: str, key: str) -> None:
 
 
 def _check_recipe(recipe: Recipe, where: str) -> None:
+    language_model = recipe.model.kind == "lm"
     for name in ("train", "valid", "test"):
         split = getattr(recipe.data, name)
         if split is None:
             continue
+        if split.text is not None:
+            if not language_model:
+                raise UserError(f"{where}: data.{name}.text is for language models (model.kind: "
+                                "lm); a translation model reads {src, tgt} or {tsv}")
+            split.src = split.tgt = split.text  # each line its own source, which the LM ignores
         pair = split.src is not None and split.tgt is not None
         if pair == (split.tsv is not None) or (split.src is None) != (split.tgt is None):
             raise UserError(f"{where}: data.{name} needs either both 'src' and 'tgt' or one "
@@ -388,6 +407,12 @@ def _check_recipe(recipe: Recipe, where: str) -> None:
     if recipe.decode.coverage_penalty and recipe.model.attention == "none":
         raise UserError(f"{where}: decode.coverage_penalty needs attention; set model.attention "
                         "or decode.coverage_penalty: 0")
+    model = recipe.model
+    if language_model and (model.attention != "none" or model.bidirectional or
+                           model.reverse_source or recipe.train.valid_metric != "loss"):
+        raise UserError(f"{where}: a language model (model.kind: lm) has no encoder and nothing "
+                        "to translate: set model.attention: none, model.bidirectional: false, "
+                        "model.reverse_source: false and train.valid_metric: loss")
     train = recipe.train
     if train.max_steps is None and train.max_epochs is None:
         raise UserError(f"{where}: set train.max_steps or train.max_epochs (or both) so that "
@@ -407,7 +432,7 @@ def _resolve_named_corpus(data: DataConfig, where: str) -> None:
     directory = data.corpus_dir or DEFAULT_DIR
     for name in ("train", "valid", "test"):
         split = getattr(data, name)
-        if split is not None and (split.src or split.tsv):
+        if split is not None and (split.src or split.tsv or split.text):
             continue
         src, tgt = named.split_paths(directory, name)
         for path in (src, tgt):
@@ -422,7 +447,7 @@ def _absolutize_paths(recipe: Recipe) -> None:
     for split in (recipe.data.train, recipe.data.valid, recipe.data.test):
         if split is None:
             continue
-        for name in ("src", "tgt", "tsv"):
+        for name in ("src", "tgt", "tsv", "text"):
             path = getattr(split, name)
             if path is not None:
                 setattr(split, name, os.path.abspath(path))

@@ -89,31 +89,40 @@ def _script_runs(word: str, source_letters: Optional[Collection[str]]) -> List[P
 Scored = Tuple[str, float]  # a text and its log-probability
 
 
+Candidates = List[Scored]  # a word's transliterations, best first
+Chooser = Callable[[List[List[Candidates]]], List[List[Scored]]]
+
+
 def translate_text(lines: Sequence[str],
-                   translate_words: Callable[[List[str]], List[Scored]],
+                   translate_words: Callable[[List[str]], List[Candidates]],
                    source_letters: Optional[Collection[str]] = None,
                    full_stop: str = "", max_letters: Optional[int] = None,
-                   first_line: int = 1) -> List[Scored]:
+                   first_line: int = 1, choose: Optional[Chooser] = None) -> List[Scored]:
     """Transliterates running text word by word.
 
     Args:
-      translate_words: distinct case-folded words -> their (transliteration, log-probability),
-        in order.
+      translate_words: distinct case-folded words -> their candidates, in order.
       source_letters, full_stop: as for :func:`split`.
       max_letters: longer words are kept as they are, with a warning naming the line (numbered
         from ``first_line``): the model would read only their beginning.
-    Returns: per line, its text and the sum of its words' log-probabilities.
+      choose: per line, per word, the candidates -> the chosen ones (a language model's
+        choice in context, :meth:`translit.word_lm.WordLanguageModel.choose`); default: each
+        word's first.
+    Returns: per line, its text and the sum of its words' scores.
     """
     split_lines = [split(line, source_letters, full_stop) for line in lines]
     if max_letters is not None:
         split_lines = [_keep_long_words(pieces, max_letters, number)
                        for number, pieces in enumerate(split_lines, start=first_line)]
     words = sorted({p.text.casefold() for pieces in split_lines for p in pieces if p.is_word})
-    translations: Dict[str, Scored] = dict(zip(words, translate_words(words))) if words else {}
+    candidates: Dict[str, Candidates] = dict(zip(words, translate_words(words))) if words else {}
+    per_line = [[candidates[p.text.casefold()] for p in pieces if p.is_word]
+                for pieces in split_lines]
+    chosen = choose(per_line) if choose else [[c[0] for c in line] for line in per_line]
     results = []
-    for pieces in split_lines:
-        outputs = [translations[p.text.casefold()] if p.is_word else (p.text, 0.0)
-                   for p in pieces]
+    for pieces, line_words in zip(split_lines, chosen):
+        line_words = iter(line_words)
+        outputs = [next(line_words) if p.is_word else (p.text, 0.0) for p in pieces]
         results.append(("".join(text for text, _ in outputs), sum(s for _, s in outputs)))
     return results
 

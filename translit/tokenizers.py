@@ -133,6 +133,52 @@ class CharTokenizer(Tokenizer):
         return cls(characters, config.normalization)
 
 
+class WordTokenizer(Tokenizer):
+    """One id per word, a run of letters and marks (as text mode reads words); digits,
+    punctuation and spacing are left out; words outside the vocabulary read as <unk>. For
+    word-level language models."""
+
+    # RE2 (in-graph): what is not a letter, a mark or a zero-width (non-)joiner separates words.
+    SEPARATORS = r"[^\p{L}\p{M}\x{200C}\x{200D}]+"
+
+    def __init__(self, words: Sequence[str], normalization: str):
+        super().__init__(normalization)
+        self.words = list(words)
+        self.vocab_size = len(SPECIALS) + len(self.words)
+        ids = tf.range(len(SPECIALS), self.vocab_size, dtype=tf.int32)
+        self._table = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(tf.constant(self.words, tf.string), ids),
+            default_value=UNK_ID)
+        self._strings = tf.constant(["", "<unk>", "", ""] + self.words)
+
+    def tokenize(self, texts):
+        words = tf_text.regex_split(self.normalize(texts), self.SEPARATORS)  # (batch, None)
+        return tf.ragged.map_flat_values(self._table.lookup, words)
+
+    def detokenize(self, ids):
+        return tf.strings.reduce_join(tf.gather(self._strings, ids), axis=-1, separator=" ")
+
+    def pieces(self, ids):
+        return tf.gather(tf.constant(list(SPECIALS) + self.words), ids)
+
+    def save(self, directory, stem):
+        with open(os.path.join(directory, f"{stem}.words.json"), "w", encoding="utf-8") as f:
+            json.dump(self.words, f, ensure_ascii=False)
+
+    @classmethod
+    def train(cls, sentences: Sequence[str], config: TokenizerConfig) -> "WordTokenizer":
+        """Keeps the ``vocab_size - 4`` most frequent words of normalized sentences."""
+        from translit.text_mode import split
+
+        counts = collections.Counter(p.text for s in sentences for p in split(s) if p.is_word)
+        keep = max(config.vocab_size - len(SPECIALS), 1)
+        return cls([word for word, _ in counts.most_common(keep)], config.normalization)
+
+
+TOKENIZERS = {"sentencepiece": (SentencePieceTokenizer, ".model"),
+              "char": (CharTokenizer, ".chars.json"), "word": (WordTokenizer, ".words.json")}
+
+
 def normalize_text(texts: Iterable[str], form: str) -> List[str]:
     """Python-side normalization matching :meth:`Tokenizer.normalize` (for training)."""
     return [normalize(text, form) for text in texts]
@@ -145,7 +191,7 @@ def train_tokenizers(config: TokenizerConfig, sources: Sequence[str], targets: S
     Returns:
       (source tokenizer, target tokenizer); the same object twice when joint.
     """
-    kind = SentencePieceTokenizer if config.type == "sentencepiece" else CharTokenizer
+    kind = TOKENIZERS[config.type][0]
     sources = normalize_text(sources, config.normalization)
     targets = normalize_text(targets, config.normalization)
     os.makedirs(directory, exist_ok=True)
@@ -168,14 +214,14 @@ def load_tokenizers(config: TokenizerConfig, directory: str) -> Tuple[Tokenizer,
 
 
 def _load(config: TokenizerConfig, directory: str, stem: str) -> Tokenizer:
-    suffix = ".model" if config.type == "sentencepiece" else ".chars.json"
+    kind, suffix = TOKENIZERS[config.type]
     path = os.path.join(directory, stem + suffix)
     try:
         if config.type == "sentencepiece":
             with open(path, "rb") as f:
                 return SentencePieceTokenizer(f.read(), config.normalization)
         with open(path, encoding="utf-8") as f:
-            return CharTokenizer(json.load(f), config.normalization)
+            return kind(json.load(f), config.normalization)
     except FileNotFoundError:
         raise UserError(f"Tokenizer file missing: {path}; the run directory is incomplete, "
                         "train again into a new --run-dir") from None

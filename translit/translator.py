@@ -182,6 +182,8 @@ def load_translator(run_dirs: str | Sequence[str], beam_size: int | None = None,
                         "latest or average")
     runs = [RunDir(path) for path in run_dirs]
     recipes = [run.load_recipe() for run in runs]
+    for run, recipe in zip(runs, recipes):
+        check_translation_model(recipe, run.path)
     for run in runs[1:]:
         _check_same_tokenizers(runs[0], run)
     models = []
@@ -199,6 +201,14 @@ def load_translator(run_dirs: str | Sequence[str], beam_size: int | None = None,
     translator = Translator(model, *tokenizers, decode,
                             max_source_tokens=recipes[0].data.max_translate_tokens)
     return translator, recipes[0]
+
+
+def check_translation_model(recipe: Recipe, path: str) -> None:
+    """A language model run (``model.kind: lm``) has nothing to translate."""
+    if recipe.model.kind == "lm":
+        raise UserError(f"{path} is a language model (model.kind: lm), which translates "
+                        "nothing: give it to a word model's decode.lm (--lm), and translate "
+                        "with the word model")
 
 
 def _check_same_tokenizers(first: RunDir, other: RunDir) -> None:

@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from translit.models.decoder import StackedDecoder
 from translit.models.encoder import StackedEncoder
+from translit.models.language_model import LanguageModel
 from translit.special_tokens import PAD_ID
 
 
@@ -82,18 +83,24 @@ class Seq2Seq(keras.Model):
 
 
 def build_model(source_vocab_size: int, target_vocab_size: int, precision: str = "float32",
-                **options) -> Seq2Seq:
-    """Creates a :class:`Seq2Seq` and builds its weights.
+                kind: str = "seq2seq", **options) -> keras.Model:
+    """Creates a :class:`Seq2Seq`, or with ``kind`` ``lm`` a :class:`LanguageModel`, and builds
+    its weights.
 
     Args:
       precision: a Keras dtype policy; ``mixed_float16`` and ``mixed_bfloat16`` compute in half
         precision and keep float32 weights, so checkpoints load into a float32 model.
-      options: the architecture, as :class:`Seq2Seq` takes it (a recipe's ``model`` section).
+      options: the architecture, as :class:`Seq2Seq` takes it (a recipe's ``model`` section);
+        a language model takes the decoder's keys of it.
     """
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(precision)  # layers take the policy when they are created
     try:
-        model = Seq2Seq(source_vocab_size, target_vocab_size, name="seq2seq", **options)
+        if kind == "lm":
+            model = LanguageModel(target_vocab_size, name="lm",
+                                  **{key: options[key] for key in LanguageModel.KEYS})
+        else:
+            model = Seq2Seq(source_vocab_size, target_vocab_size, name="seq2seq", **options)
     finally:
         keras.config.set_dtype_policy(previous)
     dummy = tf.ones((1, 2), tf.int32)
