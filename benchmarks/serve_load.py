@@ -4,12 +4,17 @@ percentiles and errors per level, and `translit translate` on the same sentences
 reference. Prints JSON with the machine described.
 
     python benchmarks/serve_load.py --run-dir RUN --sentences FILE [--seconds 20]
-        [--levels 1,4,16,64] [--max-delay-ms 5] [--max-batch-size 64]
+        [--levels 1,4,16,64] [--max-delay-ms 5] [--max-batch-size 64] [--n-best K]
+        [--serve-args "--unit word --beam 5"]
+
+Suggestions as one types: `--sentences` of single words, `--n-best 5`, `--levels 1` and
+`--serve-args "--unit word ..."` (each request asks for a word's five best).
 """
 
 import argparse
 import json
 import os
+import shlex
 import socket
 import statistics
 import subprocess
@@ -30,8 +35,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _post(url: str, texts) -> int:
-    request = urllib.request.Request(url, data=json.dumps({"texts": texts}).encode(),
+def _post(url: str, texts, n_best=None) -> int:
+    body = {"texts": texts, **({"n_best": n_best} if n_best else {})}
+    request = urllib.request.Request(url, data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=120) as response:
@@ -43,7 +49,7 @@ def _post(url: str, texts) -> int:
         return 0
 
 
-def _level(url: str, sentences, clients: int, seconds: float) -> dict:
+def _level(url: str, sentences, clients: int, seconds: float, n_best=None) -> dict:
     """``clients`` threads send one sentence per request until ``seconds`` have passed."""
     latencies, errors, lock = [], [0], threading.Lock()
     stop = time.monotonic() + seconds
@@ -52,7 +58,7 @@ def _level(url: str, sentences, clients: int, seconds: float) -> dict:
         index = offset
         while time.monotonic() < stop:
             start = time.perf_counter()
-            status = _post(url, [sentences[index % len(sentences)]])
+            status = _post(url, [sentences[index % len(sentences)]], n_best)
             with lock:
                 if status == 200:
                     latencies.append(time.perf_counter() - start)
@@ -101,13 +107,16 @@ def main() -> None:
     parser.add_argument("--levels", default="1,4,16,64")
     parser.add_argument("--max-delay-ms", default="5")
     parser.add_argument("--max-batch-size", default="64")
+    parser.add_argument("--n-best", type=int, help="each request asks for the K best")
+    parser.add_argument("--serve-args", default="", help="more options of `translit serve`")
     args = parser.parse_args()
     with open(args.sentences, encoding="utf-8") as f:
         sentences = [line.rstrip("\n") for line in f if line.strip()]
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "translit.cli", "serve", "-m", args.run_dir, "--port", str(port),
-         "--max-delay-ms", args.max_delay_ms, "--max-batch-size", args.max_batch_size],
+         "--max-delay-ms", args.max_delay_ms, "--max-batch-size", args.max_batch_size,
+         *shlex.split(args.serve_args)],
         stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -118,7 +127,7 @@ def main() -> None:
                         break
             except OSError:
                 time.sleep(0.3)
-        levels = [_level(base + "/v1/translate", sentences, int(n), args.seconds)
+        levels = [_level(base + "/v1/translate", sentences, int(n), args.seconds, args.n_best)
                   for n in args.levels.split(",")]
     finally:
         server.terminate()
@@ -128,6 +137,7 @@ def main() -> None:
         "benchmark": "serve_load", "machine": describe(), "run_dir": args.run_dir,
         "sentences_file": args.sentences, "seconds_per_level": args.seconds,
         "max_delay_ms": float(args.max_delay_ms), "max_batch_size": int(args.max_batch_size),
+        "n_best": args.n_best, "serve_args": args.serve_args,
         "levels": levels,
         "speedup_over_one_client": {str(level["clients"]): round(level["requests_per_s"] / one, 2)
                                     for level in levels},

@@ -1,7 +1,8 @@
 """Running text through a word model (`--unit word`): WER, CER and words per second.
 
 Usage: python benchmarks/text_mode.py --run RUN --source SENTENCES.latn --ref SENTENCES.deva
-           [--beam N] [--word-prior TEXT] [--word-prior-weight W] [--repeats 2]
+           [--beam N] [--word-prior TEXT] [--word-prior-weight W] [--lm RUN] [--lm-weight W]
+           [--repeats 2]
 
 Prints one JSON object: the scores of the transliterated sentences against the reference (WER
 on whitespace words, CER as `translit score` computes them, exact sentences), and the speed of
@@ -30,6 +31,8 @@ def main():
     parser.add_argument("--beam", type=int)
     parser.add_argument("--word-prior", help="default: the recipe's decode.word_prior")
     parser.add_argument("--word-prior-weight", type=float)
+    parser.add_argument("--lm", help="default: the recipe's decode.lm")
+    parser.add_argument("--lm-weight", type=float)
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
 
@@ -41,7 +44,8 @@ def main():
     with open(args.ref, encoding="utf-8") as f:
         references = f.read().splitlines()
     model = translit.load(args.run, beam=args.beam, unit="word", word_prior=args.word_prior,
-                          word_prior_weight=args.word_prior_weight)
+                          word_prior_weight=args.word_prior_weight, lm=args.lm,
+                          lm_weight=args.lm_weight)
     model.translate(sources[:10])  # traces the graph
     seconds = []
     for _ in range(args.repeats):
@@ -53,6 +57,7 @@ def main():
               score(hypotheses, references, ["wer", "cer", "accuracy"]).items()}
     print(json.dumps({"machine": describe(), "run": args.run, "beam": model.beam_size,
                       "word_prior": args.word_prior, "word_prior_weight": args.word_prior_weight,
+                      "lm": args.lm, "lm_weight": args.lm_weight,
                       "sentences": len(sources), "words": words, "scores": scores,
                       "seconds": min(seconds), "words_per_second": words / min(seconds)},
                      indent=1))

@@ -71,9 +71,9 @@ class Evaluator:
         early-stopping and learning-rate decisions; the chief writes.
         """
         if self._last.get("step") != step:
-            self._last = self.metrics.write({"type": "eval", "step": step,
-                                             "valid_loss": self._dev_loss(),
-                                             **self._scores("valid", self.valid)})
+            loss = self._dev_loss()
+            self._last = self.metrics.write({"type": "eval", "step": step, "valid_loss": loss,
+                                             **self._scores("valid", self.valid, loss)})
         return self._last
 
     def select(self, record: dict) -> bool:
@@ -108,7 +108,8 @@ class Evaluator:
                   "step": int(best.rsplit("-", 1)[1]) if best else step}
         if best and record["step"] != step:  # evaluate the best weights, not the last
             checkpoints.restore_weights(self.model, best)
-            record.update(valid_loss=self._dev_loss(), **self._scores("valid", self.valid))
+            loss = self._dev_loss()
+            record.update(valid_loss=loss, **self._scores("valid", self.valid, loss))
         else:
             record.update({k: v for k, v in self.evaluate(step).items()
                            if k.startswith("valid_")})
@@ -116,12 +117,14 @@ class Evaluator:
             record.update(self._scores("test", read_split(self.recipe.data.test)))
         return self.metrics.write(record)
 
-    def _scores(self, name: str, corpus: ParallelCorpus) -> dict:
+    def _scores(self, name: str, corpus: ParallelCorpus, loss: float = None) -> dict:
+        """Scores of the split ``name``; ``loss``: its loss, when already computed."""
         if self.recipe.model.kind == "lm":  # nothing to translate: the text's perplexity
-            batches = self._dev_batches if name == "valid" else evaluation_batches(
-                getattr(self.recipe.data, name), self.tokenizers, self.limits,
-                self.recipe.train.batch_tokens)
-            return {f"{name}_perplexity": round(math.exp(self._loss(batches)), 2)}
+            if loss is None:
+                loss = self._loss(evaluation_batches(getattr(self.recipe.data, name),
+                                                     self.tokenizers, self.limits,
+                                                     self.recipe.train.batch_tokens))
+            return {f"{name}_perplexity": round(math.exp(loss), 2)}
         hypotheses = self._translator.translate_lines(corpus.sources,
                                                         self.recipe.decode.batch_size)
         metrics = dict.fromkeys(("bleu", "chrf", *_metrics_for(self.recipe.train.valid_metric)))
