@@ -55,9 +55,28 @@ def test_a_language_model_learns_a_toy_language(tmp_path):
     # The first word is one of 8 (log 8 = 2.08 nats), the rest certain but for the end: the
     # best possible mean over about 6 tokens a sentence is near 0.6 nats, perplexity 1.8.
     assert final["valid_perplexity"] < 2.2
+    with open(os.path.join(run_dir, "tokenizer", "joint.words.json"), encoding="utf-8") as f:
+        vocabulary = json.load(f)  # punctuation left out, every word kept
+    assert sorted(vocabulary["words"]) == sorted(NUMBERS) and vocabulary["unknown_types"] == 0
     source = write_lines(tmp_path / "in.txt", ["ek do"])
     refused = CliRunner().invoke(main, ["translate", source, "-m", run_dir])
     assert refused.exit_code == 1 and "is a language model" in refused.output
+
+
+def test_words_outside_the_vocabulary_share_unk(tmp_path):
+    from translit.native_log import start_tensorflow
+
+    start_tensorflow()
+    import tensorflow as tf
+
+    from translit.recipe import TokenizerConfig
+    from translit.tokenizers import WordTokenizer
+
+    config = TokenizerConfig(type="word", vocab_size=6, normalization="NFC")
+    tokenizer = WordTokenizer.train(["ek do ek, teen ek do char", "paanch 42"], config)
+    assert tokenizer.words == ["ek", "do"] and tokenizer.unknown_types == 3
+    ids = tokenizer.tokenize(tf.constant(["do ek 7 teen!"])).to_list()
+    assert ids == [[5, 4, 1]]  # the digits and punctuation are not words; teen is <unk>
 
 
 def test_text_splits_are_for_language_models(tmp_path):

@@ -136,14 +136,20 @@ class CharTokenizer(Tokenizer):
 class WordTokenizer(Tokenizer):
     """One id per word, a run of letters and marks (as text mode reads words); digits,
     punctuation and spacing are left out; words outside the vocabulary read as <unk>. For
-    word-level language models."""
+    word-level language models.
+
+    Args:
+      vocabulary: {"words": the vocabulary, most frequent first, "unknown_types": how many
+        other distinct words the training text held (they share <unk>)}.
+    """
 
     # RE2 (in-graph): what is not a letter, a mark or a zero-width (non-)joiner separates words.
     SEPARATORS = r"[^\p{L}\p{M}\x{200C}\x{200D}]+"
 
-    def __init__(self, words: Sequence[str], normalization: str):
+    def __init__(self, vocabulary: dict, normalization: str):
         super().__init__(normalization)
-        self.words = list(words)
+        self.words = list(vocabulary["words"])
+        self.unknown_types = vocabulary["unknown_types"]
         self.vocab_size = len(SPECIALS) + len(self.words)
         ids = tf.range(len(SPECIALS), self.vocab_size, dtype=tf.int32)
         self._table = tf.lookup.StaticHashTable(
@@ -163,7 +169,8 @@ class WordTokenizer(Tokenizer):
 
     def save(self, directory, stem):
         with open(os.path.join(directory, f"{stem}.words.json"), "w", encoding="utf-8") as f:
-            json.dump(self.words, f, ensure_ascii=False)
+            json.dump({"words": self.words, "unknown_types": self.unknown_types}, f,
+                      ensure_ascii=False)
 
     @classmethod
     def train(cls, sentences: Sequence[str], config: TokenizerConfig) -> "WordTokenizer":
@@ -172,7 +179,9 @@ class WordTokenizer(Tokenizer):
 
         counts = collections.Counter(p.text for s in sentences for p in split(s) if p.is_word)
         keep = max(config.vocab_size - len(SPECIALS), 1)
-        return cls([word for word, _ in counts.most_common(keep)], config.normalization)
+        words = [word for word, _ in counts.most_common(keep)]
+        return cls({"words": words, "unknown_types": len(counts) - len(words)},
+                   config.normalization)
 
 
 TOKENIZERS = {"sentencepiece": (SentencePieceTokenizer, ".model"),

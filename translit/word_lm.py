@@ -3,12 +3,14 @@ word-level language model of the target script (a ``model.kind: lm`` run).
 
 For every line, left to right, each word's candidates (its beam, best first) are ranked by their
 score + ``weight`` × log P_LM(candidate | the candidates chosen before it); a candidate outside
-the model's vocabulary gets log P_LM(<unk> | ...). All lines advance together, one word
-position per call of the model, in batches of lines of similar word counts.
+the model's vocabulary gets an equal share of <unk>: log P_LM(<unk> | ...) − log(the number of
+distinct words of the training text outside the vocabulary). All lines advance together, one
+word position per call of the model, in batches of lines of similar word counts.
 """
 
 from __future__ import annotations
 
+import math
 from typing import List, Sequence, Tuple
 
 import numpy as np
@@ -16,7 +18,7 @@ import tensorflow as tf
 
 from translit.errors import UserError
 from translit.run_dir import RunDir
-from translit.special_tokens import BOS_ID, PAD_ID, UNK_ID
+from translit.special_tokens import BOS_ID, PAD_ID, SPECIALS, UNK_ID
 
 Scored = Tuple[str, float]
 BATCH_LINES = 256
@@ -39,7 +41,8 @@ class WordLanguageModel:
             raise UserError(f"decode.lm: {run_dir} is not a word-level language model (its "
                             "recipe needs model.kind: lm and tokenizer.type: word)")
         self.model, (_, tokenizer) = load_model(run, recipe)
-        self.ids = {word: i for i, word in enumerate(tokenizer.words, start=UNK_ID + 3)}
+        self.ids = {word: i for i, word in enumerate(tokenizer.words, start=len(SPECIALS))}
+        self.unknown_share = -math.log(max(tokenizer.unknown_types, 1))
         self.weight = weight
         self.path = run_dir
 
@@ -74,8 +77,9 @@ class WordLanguageModel:
             for row, words in enumerate(lines):
                 if position >= len(words):
                     continue
-                totals = [score + self.weight * log_probs[row, k]
-                          for k, (_, score) in enumerate(words[position])]
+                totals = [score + self.weight * (log_probs[row, k] + (
+                    self.unknown_share if ids[row, k] == UNK_ID else 0.0))
+                    for k, (_, score) in enumerate(words[position])]
                 best = int(np.argmax(totals))
                 chosen[row].append((words[position][best][0], float(totals[best])))
                 next_tokens[row] = ids[row, best]
