@@ -36,7 +36,11 @@ class WordLanguageModel:
         from translit.translator import load_model
 
         run = RunDir(run_dir)
-        recipe = run.load_recipe()
+        try:
+            recipe = run.load_recipe()
+        except UserError as e:
+            raise UserError(f"decode.lm (--lm): {e}; train it first (recipes/*_lm.yaml)") \
+                from None
         if recipe.model.kind != "lm" or recipe.tokenizer.type != "word":
             raise UserError(f"decode.lm: {run_dir} is not a word-level language model (its "
                             "recipe needs model.kind: lm and tokenizer.type: word)")
