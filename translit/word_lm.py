@@ -69,25 +69,25 @@ class WordLanguageModel:
         tokens = tf.fill([len(lines)], BOS_ID)
         _, state = self.model.encode(tf.zeros([len(lines), 1], tf.int32))
         chosen: List[List[Scored]] = [[] for _ in lines]
+        rows = np.arange(len(lines))
         for position in range(max(len(words) for words in lines)):
             ids = np.full([len(lines), width], PAD_ID, np.int32)  # (lines, candidates)
+            scores = np.full([len(lines), width], -np.inf)
             for row, words in enumerate(lines):
                 if position < len(words):
-                    ids[row, :len(words[position])] = [self.ids.get(text, UNK_ID)
-                                                       for text, _ in words[position]]
+                    candidates = words[position]
+                    ids[row, :len(candidates)] = [self.ids.get(text, UNK_ID)
+                                                  for text, _ in candidates]
+                    scores[row, :len(candidates)] = [score for _, score in candidates]
             log_probs, state = _step(self.model, tokens, state, tf.constant(ids))
-            log_probs = log_probs.numpy()
-            next_tokens = np.full([len(lines)], PAD_ID, np.int32)
+            log_probs = log_probs.numpy() + np.where(ids == UNK_ID, self.unknown_share, 0.0)
+            totals = scores + self.weight * log_probs
+            best = totals.argmax(axis=1)  # (lines,)
             for row, words in enumerate(lines):
-                if position >= len(words):
-                    continue
-                totals = [score + self.weight * (log_probs[row, k] + (
-                    self.unknown_share if ids[row, k] == UNK_ID else 0.0))
-                    for k, (_, score) in enumerate(words[position])]
-                best = int(np.argmax(totals))
-                chosen[row].append((words[position][best][0], float(totals[best])))
-                next_tokens[row] = ids[row, best]
-            tokens = tf.constant(next_tokens)
+                if position < len(words):
+                    chosen[row].append((words[position][best[row]][0],
+                                        float(totals[row, best[row]])))
+            tokens = tf.constant(ids[rows, best])  # ended lines feed padding
         return chosen
 
 
