@@ -136,6 +136,34 @@ CHECKPOINT_HELP = ("Checkpoint: best (by the dev metric), latest, average (see `
                    "average`) or a path (default: best when the run kept one, else latest).")
 
 
+TEXT_OPTIONS = (
+    click.option("--unit", type=click.Choice(["line", "word"]),
+                 help="line: each line is one source sequence; word: running text, "
+                      "transliterated word by word by a model trained on words (default: the "
+                      "recipe's decode.unit)."),
+    click.option("--word-prior", type=click.Path(dir_okay=False),
+                 help="A native-script text file whose word frequencies rerank the beam "
+                      "(default: the recipe's decode.word_prior)."),
+    click.option("--word-prior-weight", type=click.FloatRange(min=0),
+                 help="Weight of log P(word) in the ranking (default: the recipe's "
+                      "decode.word_prior_weight)."),
+    click.option("--lm", type=click.Path(file_okay=False),
+                 help="With --unit word: a word-level language model run (model.kind: lm) "
+                      "that chooses each word in the context of the words before it (default: "
+                      "the recipe's decode.lm)."),
+    click.option("--lm-weight", type=click.FloatRange(min=0),
+                 help="Weight of the language model's log-probability (default: the recipe's "
+                      "decode.lm_weight)."),
+)
+
+
+def _text_options(command):
+    """Adds TEXT_OPTIONS, which reach :func:`translit.load` under the same names."""
+    for option in reversed(TEXT_OPTIONS):
+        command = option(command)
+    return command
+
+
 @main.command()
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
 @click.option("-m", "--model", "model_paths", multiple=True,
@@ -149,23 +177,7 @@ CHECKPOINT_HELP = ("Checkpoint: best (by the dev metric), latest, average (see `
               help="Write the K best hypotheses per sentence as `INDEX ||| TRANSLATION ||| "
                    "LOG-PROB` (K <= beam size).")
 @click.option("--checkpoint", help=CHECKPOINT_HELP)
-@click.option("--unit", type=click.Choice(["line", "word"]),
-              help="line: each line is one source sequence; word: running text, transliterated "
-                   "word by word by a model trained on words (default: the recipe's "
-                   "decode.unit).")
-@click.option("--word-prior", type=click.Path(dir_okay=False),
-              help="A native-script text file whose word frequencies rerank the beam (default: "
-                   "the recipe's decode.word_prior).")
-@click.option("--word-prior-weight", type=click.FloatRange(min=0),
-              help="Weight of log P(word) in the ranking (default: the recipe's "
-                   "decode.word_prior_weight).")
-@click.option("--lm", "lm", type=click.Path(file_okay=False),
-              help="With --unit word: a word-level language model run (model.kind: lm) that "
-                   "chooses each word in the context of the words before it (default: the "
-                   "recipe's decode.lm).")
-@click.option("--lm-weight", type=click.FloatRange(min=0),
-              help="Weight of the language model's log-probability (default: the recipe's "
-                   "decode.lm_weight).")
+@_text_options
 @click.option("--batch-size", type=click.IntRange(min=1), help="Sentences per batch.")
 @click.option("--window", type=click.IntRange(min=1),
               help="Lines read and sorted by length at a time (default: 32 batches); output "
@@ -174,8 +186,8 @@ CHECKPOINT_HELP = ("Checkpoint: best (by the dev metric), latest, average (see `
               help="Also write one attention heatmap per sentence, DIR/LINE.png (attention "
                    "models).")
 @_user_errors
-def translate(file, model_paths, output, beam, n_best, checkpoint, unit, word_prior,
-              word_prior_weight, lm, lm_weight, batch_size, window, attention_plot):
+def translate(file, model_paths, output, beam, n_best, checkpoint, batch_size, window,
+              attention_plot, **text_options):
     """Translate FILE (or stdin), one sentence per line, keeping the line order."""
     from translit.api import load
     from translit.corpus import read_lines
@@ -188,9 +200,7 @@ def translate(file, model_paths, output, beam, n_best, checkpoint, unit, word_pr
 
         model_paths = model_paths or [latest_run()]
     lines = read_lines(file)  # a missing file is named before the model loads
-    model = load(model_paths, beam=beam, checkpoint=checkpoint, unit=unit,
-                 word_prior=word_prior, word_prior_weight=word_prior_weight, lm=lm,
-                 lm_weight=lm_weight)
+    model = load(model_paths, beam=beam, checkpoint=checkpoint, **text_options)
     lines = list(lines) if attention_plot else lines
     # Options that do not fit the model (--n-best over the beam) stop here, before any work.
     windows = model.translate_windows(lines, window=window, n_best=n_best, batch_size=batch_size)
@@ -397,23 +407,7 @@ def _score_with_model(run_dir, checkpoint, sources, targets, batch_size, as_json
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--beam", type=click.IntRange(min=1), help="Beam size (run directories).")
 @click.option("--checkpoint", help=CHECKPOINT_HELP)
-@click.option("--unit", type=click.Choice(["line", "word"]),
-              help="line: each line is one source sequence; word: running text, transliterated "
-                   "word by word by a model trained on words (default: the recipe's "
-                   "decode.unit).")
-@click.option("--word-prior", type=click.Path(dir_okay=False),
-              help="A native-script text file whose word frequencies rerank the beam (default: "
-                   "the recipe's decode.word_prior).")
-@click.option("--word-prior-weight", type=click.FloatRange(min=0),
-              help="Weight of log P(word) in the ranking (default: the recipe's "
-                   "decode.word_prior_weight).")
-@click.option("--lm", "lm", type=click.Path(file_okay=False),
-              help="With --unit word: a word-level language model run (model.kind: lm) that "
-                   "chooses each word in the context of the words before it (default: the "
-                   "recipe's decode.lm).")
-@click.option("--lm-weight", type=click.FloatRange(min=0),
-              help="Weight of the language model's log-probability (default: the recipe's "
-                   "decode.lm_weight).")
+@_text_options
 @click.option("--name", help="The model's name in /v1/models/NAME (default: the folder name).")
 @click.option("--max-batch-size", default=64, show_default=True, type=click.IntRange(min=1),
               help="Sentences per model call at most.")
@@ -433,9 +427,9 @@ def _score_with_model(run_dir, checkpoint, sources, targets, batch_size, as_json
 @click.option("--insecure", is_flag=True,
               help="Allow a non-loopback --host without an API key.")
 @_user_errors
-def serve(model_paths, host, port, beam, checkpoint, unit, word_prior, word_prior_weight, lm,
-          lm_weight, name, max_batch_size, max_delay_ms, max_queue, max_body_bytes, max_texts,
-          max_chars, api_key_file, insecure):
+def serve(model_paths, host, port, beam, checkpoint, name, max_batch_size, max_delay_ms,
+          max_queue, max_body_bytes, max_texts, max_chars, api_key_file, insecure,
+          **text_options):
     """Serve a model over HTTP: a JSON API, TensorFlow Serving's REST predict format, metrics,
     and a page to try it at /. Stops on Ctrl-C or SIGTERM after answering what it accepted."""
     _start_tensorflow()
@@ -444,11 +438,9 @@ def serve(model_paths, host, port, beam, checkpoint, unit, word_prior, word_prio
     from translit.serve import serve as run_service
 
     run_service(model_paths or [latest_run()], host, port, beam=beam, checkpoint=checkpoint,
-                unit=unit, word_prior=word_prior, word_prior_weight=word_prior_weight, lm=lm,
-                lm_weight=lm_weight, name=name,
-                api_key_file=api_key_file, insecure=insecure,
+                name=name, api_key_file=api_key_file, insecure=insecure,
                 max_batch_size=max_batch_size, max_delay_ms=max_delay_ms, max_queue=max_queue,
-                limits=Limits(max_body_bytes, max_texts, max_chars))
+                limits=Limits(max_body_bytes, max_texts, max_chars), **text_options)
 
 
 @main.group()
