@@ -94,13 +94,12 @@ class LoadedModel:
 
     def _load_export(self, beam, checkpoint) -> None:
         from translit.export import load_exported
+        from translit.recipe import recipe_from_dict
 
         path = self._check_export_options(beam, checkpoint)
         signatures = load_exported(path)
         recipe = _export_recipe(path)
         self._text_settings(recipe.get("decode", {}), _export_characters(path, recipe))
-        from translit.recipe import recipe_from_dict
-
         self._max_word = recipe_from_dict(recipe, path).data.max_translate_tokens
         counts = os.path.join(path, "assets", "word_prior.tsv")
         if os.path.isfile(counts):
@@ -177,9 +176,9 @@ class LoadedModel:
         return "ensemble" if len(self.paths) > 1 else "run"
 
     def describe(self) -> dict:
-        """What is loaded: kind, beam size, attention, unit, word prior weight (or None), and
-        per model its path, resolved recipe, checkpoint, step and the dev scores logged for that
-        step (exports: recipe only)."""
+        """What is loaded: kind, beam size, attention, unit, word prior weight and language
+        model (or None), and per model its path, resolved recipe, checkpoint, step and the dev
+        scores logged for that step (exports: recipe only)."""
         models = [_describe_litert(path) if self._litert else
                   _describe_export(path) if self._exported else
                   _describe_run(path, self._checkpoint) for path in self.paths]
