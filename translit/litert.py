@@ -109,29 +109,38 @@ def export_litert(run_dir: str, out_dir: str, beam_size: Optional[int] = None,
         "format": FORMAT, "versions": versions(), "model_file": MODEL_FILE,
         "signature": SIGNATURE, "quantize": quantize,
         "checkpoint": os.path.relpath(run.checkpoint(checkpoint), run_dir),
+        **_app_settings(recipe, decode, (source_tok, target_tok), partial),
+        "inputs": {"source_ids": {"dtype": "int32", "shape": [1, source_length]}},
+        "outputs": {name: {"dtype": tensor.dtype.name, "shape": tensor.shape.as_list()}
+                    for name, tensor in sorted(function.structured_outputs.items())},
+    }
+    with open(os.path.join(partial, CONFIG), "w", encoding="utf-8") as f:
+        json.dump(config, f, ensure_ascii=False, indent=1)
+    os.replace(partial, out_dir)
+    return out_dir
+
+
+def _app_settings(recipe, decode, tokenizers, directory: str) -> dict:
+    """What an app applies around the model: text rules, tokenizers (files written into
+    ``directory``), special ids, length limit, decoding settings and the word prior's counts."""
+    settings = {
         "special_ids": {"pad": PAD_ID, "unk": UNK_ID, "bos": BOS_ID, "eos": EOS_ID},
         "text_rules": {"control_characters": CONTROL_CHARACTERS, "control_replacement": " ",
                        "normalization": recipe.tokenizer.normalization},
-        "source": _tokenizer_entry(source_tok, "source", partial),
-        "target": _tokenizer_entry(target_tok, "target", partial),
-        "max_source_pieces": source_length - 1,
+        "source": _tokenizer_entry(tokenizers[0], "source", directory),
+        "target": _tokenizer_entry(tokenizers[1], "target", directory),
+        "max_source_pieces": recipe.data.max_translate_tokens,
         "decode": {"beam_size": decode.beam_size, "length_penalty": decode.length_penalty,
                    "coverage_penalty": decode.coverage_penalty,
                    "max_length_ratio": decode.max_length_ratio,
                    "max_length_offset": decode.max_length_offset,
                    "unit": decode.unit, "full_stop": decode.full_stop},
-        "inputs": {"source_ids": {"dtype": "int32", "shape": [1, source_length]}},
-        "outputs": {name: {"dtype": tensor.dtype.name, "shape": tensor.shape.as_list()}
-                    for name, tensor in sorted(function.structured_outputs.items())},
     }
     if recipe.decode.word_prior:  # the app reranks the n-best with its counts
-        counts = WordPrior.load(recipe.decode.word_prior, 1.0).save(partial)
-        config["word_prior"] = {"file": os.path.basename(counts), "alpha": ALPHA,
-                                "weight": recipe.decode.word_prior_weight}
-    with open(os.path.join(partial, CONFIG), "w", encoding="utf-8") as f:
-        json.dump(config, f, ensure_ascii=False, indent=1)
-    os.replace(partial, out_dir)
-    return out_dir
+        counts = WordPrior.load(recipe.decode.word_prior, 1.0).save(directory)
+        settings["word_prior"] = {"file": os.path.basename(counts), "alpha": ALPHA,
+                                  "weight": recipe.decode.word_prior_weight}
+    return settings
 
 
 def convert(function, module: tf.Module, quantize: str = "none") -> bytes:
