@@ -63,8 +63,8 @@ class LoadedModel:
             if unit not in UNITS:
                 raise UserError(f"unit received {unit!r}, expected one of {UNITS}")
             self.unit = unit
-        self._override_prior(word_prior, word_prior_weight)
-        self._override_lm(lm, lm_weight)
+        self._override("word_prior", word_prior, word_prior_weight)
+        self._override("lm", lm, lm_weight)
 
     def _check_export_options(self, beam, checkpoint) -> str:
         """An export is one model whose beam and weights are fixed. Returns its path."""
@@ -140,33 +140,27 @@ class LoadedModel:
 
         self._prior = WordPrior.load(path, weight)
 
-    def _override_prior(self, path: Optional[str], weight: Optional[float]) -> None:
-        """``word_prior`` / ``word_prior_weight`` given to :func:`load`."""
-        _check_weight("word_prior_weight", weight)
-        if path is not None:
-            self._set_prior(path, 1.0 if weight is None else weight)
-        elif weight is not None:
-            if self._prior is None:
-                raise UserError("word_prior_weight: this model has no word prior; give "
-                                "word_prior (--word-prior FILE) too")
-            self._prior.weight = weight
-
     def _set_lm(self, path: str, weight: float) -> None:
         start_tensorflow()  # a LiteRT export's model did not need it
         from translit.word_lm import WordLanguageModel
 
         self._lm = WordLanguageModel(path, weight)
 
-    def _override_lm(self, path: Optional[str], weight: Optional[float]) -> None:
-        """``lm`` / ``lm_weight`` given to :func:`load`."""
-        _check_weight("lm_weight", weight)
+    def _override(self, name: str, path: Optional[str], weight: Optional[float]) -> None:
+        """``word_prior``/``lm`` (``name``) and its weight given to :func:`load`: a new one (with
+        the recipe key's default weight), or a new weight for the one loaded."""
+        from translit.recipe import DecodeConfig
+
+        _check_weight(f"{name}_weight", weight)
+        attribute, load_it = {"word_prior": ("_prior", self._set_prior),
+                              "lm": ("_lm", self._set_lm)}[name]
         if path is not None:
-            self._set_lm(path, 0.5 if weight is None else weight)
+            load_it(path, getattr(DecodeConfig(), f"{name}_weight") if weight is None else weight)
         elif weight is not None:
-            if self._lm is None:
-                raise UserError("lm_weight: this model has no language model; give lm "
-                                "(--lm RUN_DIR) too")
-            self._lm.weight = weight
+            if getattr(self, attribute) is None:
+                raise UserError(f"{name}_weight: this model has none; give {name} "
+                                f"(--{name.replace('_', '-')}) too")
+            getattr(self, attribute).weight = weight
 
     @property
     def kind(self) -> str:

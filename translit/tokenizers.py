@@ -96,29 +96,42 @@ class SentencePieceTokenizer(Tokenizer):
         return cls(model.getvalue(), config.normalization)
 
 
-class CharTokenizer(Tokenizer):
-    """One id per Unicode character (transliteration); unseen characters map to <unk>."""
+class _TableTokenizer(Tokenizer):
+    """A vocabulary of strings looked up in a table (ids after the specials); strings outside
+    it map to <unk>. Detokenizing joins the strings with ``separator``, writes nothing for the
+    specials and ``unknown`` for <unk>."""
 
-    def __init__(self, characters: Sequence[str], normalization: str):
+    def __init__(self, tokens: Sequence[str], normalization: str, unknown: str, separator: str):
         super().__init__(normalization)
-        self.characters = list(characters)
-        self.vocab_size = len(SPECIALS) + len(self.characters)
+        self.tokens, self.separator = list(tokens), separator
+        self.vocab_size = len(SPECIALS) + len(self.tokens)
         ids = tf.range(len(SPECIALS), self.vocab_size, dtype=tf.int32)
         self._table = tf.lookup.StaticHashTable(
-            tf.lookup.KeyValueTensorInitializer(tf.constant(self.characters, tf.string), ids),
+            tf.lookup.KeyValueTensorInitializer(tf.constant(self.tokens, tf.string), ids),
             default_value=UNK_ID)
-        # Specials detokenize to nothing; <unk> to U+FFFD.
-        self._strings = tf.constant(["", "\ufffd", "", ""] + self.characters)
+        self._strings = tf.constant(["", unknown, "", ""] + self.tokens)
 
-    def tokenize(self, texts):
-        chars = tf.strings.unicode_split(self.normalize(texts), "UTF-8")  # (batch, None) str
-        return tf.ragged.map_flat_values(self._table.lookup, chars)
+    def _lookup(self, strings: tf.RaggedTensor) -> tf.RaggedTensor:
+        return tf.ragged.map_flat_values(self._table.lookup, strings)
 
     def detokenize(self, ids):
-        return tf.strings.reduce_join(tf.gather(self._strings, ids), axis=-1)
+        return tf.strings.reduce_join(tf.gather(self._strings, ids), axis=-1,
+                                      separator=self.separator)
 
     def pieces(self, ids):
-        return tf.gather(tf.constant(list(SPECIALS) + self.characters), ids)
+        return tf.gather(tf.constant(list(SPECIALS) + self.tokens), ids)
+
+
+class CharTokenizer(_TableTokenizer):
+    """One id per Unicode character (transliteration); unseen characters map to <unk>, which
+    detokenizes to U+FFFD."""
+
+    def __init__(self, characters: Sequence[str], normalization: str):
+        super().__init__(characters, normalization, unknown="\ufffd", separator="")
+        self.characters = self.tokens
+
+    def tokenize(self, texts):
+        return self._lookup(tf.strings.unicode_split(self.normalize(texts), "UTF-8"))
 
     def save(self, directory, stem):
         with open(os.path.join(directory, f"{stem}.chars.json"), "w", encoding="utf-8") as f:
@@ -133,7 +146,7 @@ class CharTokenizer(Tokenizer):
         return cls(characters, config.normalization)
 
 
-class WordTokenizer(Tokenizer):
+class WordTokenizer(_TableTokenizer):
     """One id per word, a run of letters and marks (as text mode reads words); digits,
     punctuation and spacing are left out; words outside the vocabulary read as <unk>. For
     word-level language models.
@@ -147,25 +160,11 @@ class WordTokenizer(Tokenizer):
     SEPARATORS = r"[^\p{L}\p{M}\x{200C}\x{200D}]+"
 
     def __init__(self, vocabulary: dict, normalization: str):
-        super().__init__(normalization)
-        self.words = list(vocabulary["words"])
-        self.unknown_types = vocabulary["unknown_types"]
-        self.vocab_size = len(SPECIALS) + len(self.words)
-        ids = tf.range(len(SPECIALS), self.vocab_size, dtype=tf.int32)
-        self._table = tf.lookup.StaticHashTable(
-            tf.lookup.KeyValueTensorInitializer(tf.constant(self.words, tf.string), ids),
-            default_value=UNK_ID)
-        self._strings = tf.constant(["", "<unk>", "", ""] + self.words)
+        super().__init__(vocabulary["words"], normalization, unknown="<unk>", separator=" ")
+        self.words, self.unknown_types = self.tokens, vocabulary["unknown_types"]
 
     def tokenize(self, texts):
-        words = tf_text.regex_split(self.normalize(texts), self.SEPARATORS)  # (batch, None)
-        return tf.ragged.map_flat_values(self._table.lookup, words)
-
-    def detokenize(self, ids):
-        return tf.strings.reduce_join(tf.gather(self._strings, ids), axis=-1, separator=" ")
-
-    def pieces(self, ids):
-        return tf.gather(tf.constant(list(SPECIALS) + self.words), ids)
+        return self._lookup(tf_text.regex_split(self.normalize(texts), self.SEPARATORS))
 
     def save(self, directory, stem):
         with open(os.path.join(directory, f"{stem}.words.json"), "w", encoding="utf-8") as f:
