@@ -1,8 +1,8 @@
 """Time to quality: translit recipes and OpenNMT-tf 2.32 trained side by side, scores by minute.
 
 Usage:
-  python -m venv /tmp/onmt && /tmp/onmt/bin/pip install OpenNMT-tf==2.32.0 "tensorflow==2.12.*"
-  python benchmarks/race.py --work /tmp/race --minutes 30 --every 5 --opennmt /tmp/onmt \
+  python -m venv /tmp/onmt && /tmp/onmt/bin/pip install OpenNMT-tf==2.32.0 "tensorflow-cpu==2.13.*"
+  python benchmarks/race.py --work /tmp/race --minutes 60 --every 5 --dev --opennmt /tmp/onmt \
       --translit "shipped=recipes/multi30k_de-en_attention.yaml"
   python benchmarks/race.py --work /tmp/race2 --minutes 30 \
       --translit "shipped=recipes/multi30k_de-en_attention.yaml" \
@@ -10,21 +10,23 @@ Usage:
   python benchmarks/race.py --work /tmp/race3 --minutes 40 --metrics accuracy,cer \
       --translit "shipped=recipes/dakshina_hi_char.yaml"
 
-Every entrant trains in its own process pinned to its own core (``taskset``, TensorFlow's thread
-pools of one thread), all at once, from the same SentencePiece pieces: trained once from the first
-recipe and copied into each translit run directory; OpenNMT-tf (its own virtual environment,
-never a translit dependency) reads the same pieces as text. Its model
-(benchmarks/opennmt/attention_model.py): 2 x 256 LSTM, Luong attention, embeddings 256, dropout
-0.2, 64 sentences per batch, Adam 1e-3, no label smoothing.
+Every entrant trains in its own process pinned to its own core (``taskset``; nothing else
+limited), all at once, from the same SentencePiece pieces: trained once from the first recipe and
+copied into each translit run directory; OpenNMT-tf (its own virtual environment, never a
+translit dependency) reads the same pieces as text, with one vocabulary per side, and trains as
+issue 26's reference configuration does (benchmarks/opennmt/small256.py and small256.yml: 2 x 256
+LSTM, Luong attention with input feeding and a linear attention layer, embeddings 256, dropout
+0.2, 64 sentences per batch, Adam 1e-3, no clipping, no label smoothing, no length penalty).
 
 Start-up counts: the clock of an entrant starts when its process starts. At every mark (each
 ``--every`` minutes) the race copies each entrant's newest checkpoint; its minute is when that
-checkpoint was written (saves come every ``--save-every`` steps, so it lags the mark a little);
-an entrant that finishes early (early stopping) keeps its last checkpoint at later marks.
-After ``--minutes`` the trainings stop and the copies are scored outside the race's time, one
-core per job: the first recipe's test set (and its dev set with ``--dev``) translated with beam 5
-and scored with ``--metrics`` (sacreBLEU BLEU and chrF by default; word accuracy and CER for
-transliteration). Writes WORK/race.json (printed too) and WORK/race.png (the first metric).
+checkpoint was written (every entrant saves every ``--save-every`` steps, so it lags the mark a
+little; the peer's reference saves every 200); an entrant that finishes early (early stopping)
+keeps its last checkpoint at later marks. After ``--minutes`` the trainings stop and the copies
+are scored outside the race's time, one core per job: the first recipe's test set (and its dev
+set with ``--dev``) translated with beam 5 and scored with ``--metrics`` (sacreBLEU BLEU and chrF
+by default; word accuracy and CER for transliteration). Writes WORK/race.json (printed too) and
+WORK/race.png (the first metric).
 """
 
 import argparse
@@ -120,7 +122,7 @@ class Entrant:
         return entrant
 
     def start(self, command, checkpoint_dir, log_name="train.log"):
-        env = {**os.environ, **ONE_THREAD, "PYTHONPATH": REPO}
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": REPO}
         self.checkpoint_dir = checkpoint_dir
         self.log = open(os.path.join(self.dir, log_name), "w", encoding="utf-8")
         self.started = time.time()
@@ -174,40 +176,39 @@ def start_translit(entrant: Entrant, tokenizer_dir: str, save_every: int):
 
 
 def start_opennmt(entrant: Entrant, tokenizer_dir: str, recipe_path: str, save_every: int):
+    """Starts OpenNMT-tf as issue 26's reference runs it: the translit run's SentencePiece pieces
+    as text, one vocabulary per side built by ``onmt-build-vocab --size 0`` from what that side
+    of the training data uses, benchmarks/opennmt/small256.{py,yml} with only the paths and the
+    checkpoint cadence set here."""
     import yaml
 
     from translit.recipe import load_recipe
 
     from prepare import write_pieces
 
-    recipe = load_recipe(recipe_path)
-    data = recipe.data
+    data = load_recipe(recipe_path).data
     files = write_pieces(os.path.join(tokenizer_dir, "joint.model"),
                          {"train": data.train, "dev": data.valid, "test": data.test},
                          entrant.dir)
     entrant.pieces = files
-    config = {
-        "model_dir": os.path.join(entrant.dir, "model"),
-        "data": {"train_features_file": files["train"][0], "train_labels_file": files["train"][1],
-                 "source_vocabulary": files["vocab"], "target_vocabulary": files["vocab"]},
-        "params": {"optimizer": "Adam", "learning_rate": 0.001, "clip_gradients": 5.0,
-                   "beam_width": 5, "maximum_decoding_length": 100,
-                   # GNMT's length penalty, as translit's beam search applies it: without it
-                   # OpenNMT-tf's beam prefers "A man" to a sentence early in training.
-                   "length_penalty": recipe.decode.length_penalty},
-        "train": {"batch_size": 64, "batch_type": "examples", "max_step": 1000000,
-                  "save_checkpoints_steps": save_every, "keep_checkpoint_max": 3,
-                  "save_summary_steps": 50, "length_bucket_width": 1,
-                  "maximum_features_length": 80, "maximum_labels_length": 80,
-                  "sample_buffer_size": 100000},
-        "infer": {"batch_size": 64, "batch_type": "examples", "length_bucket_width": 1},
-    }
+    tools = os.path.join(entrant.spec["venv"], "bin")
+    vocabularies = [os.path.join(entrant.dir, f"{side}.vocab") for side in ("src", "tgt")]
+    for pieces, vocabulary in zip(files["train"], vocabularies):
+        subprocess.run([os.path.join(tools, "onmt-build-vocab"), "--size", "0", "--save_vocab",
+                        vocabulary, pieces], check=True, capture_output=True)
+    with open(os.path.join(HERE, "opennmt", "small256.yml"), encoding="utf-8") as f:
+        config = yaml.safe_load(f)
+    config["model_dir"] = os.path.join(entrant.dir, "model")
+    config["data"].update({
+        "train_features_file": files["train"][0], "train_labels_file": files["train"][1],
+        "eval_features_file": files["dev"][0], "eval_labels_file": files["dev"][1],
+        "source_vocabulary": vocabularies[0], "target_vocabulary": vocabularies[1]})
+    config["train"]["save_checkpoints_steps"] = save_every
     entrant.config = os.path.join(entrant.dir, "config.yml")
     with open(entrant.config, "w", encoding="utf-8") as f:
         yaml.safe_dump(config, f)
-    entrant.onmt = [os.path.join(entrant.spec["venv"], "bin", "onmt-main"), "--model",
-                    os.path.join(HERE, "opennmt", "attention_model.py"), "--config",
-                    entrant.config]
+    entrant.onmt = [os.path.join(tools, "onmt-main"), "--model",
+                    os.path.join(HERE, "opennmt", "small256.py"), "--config", entrant.config]
     entrant.start([*entrant.onmt, "train"], config["model_dir"])
 
 
@@ -321,7 +322,7 @@ def main():
     parser.add_argument("--opennmt", metavar="VENV", help="OpenNMT-tf 2.32's virtual env")
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--every", type=float, default=5, help="minutes between marks")
-    parser.add_argument("--save-every", type=int, default=20, help="steps between checkpoints")
+    parser.add_argument("--save-every", type=int, default=100, help="steps between checkpoints")
     parser.add_argument("--dev", action="store_true", help="score the dev set too")
     parser.add_argument("--metrics", default="bleu,chrf",
                         help="comma-separated: bleu, chrf, ter, accuracy, cer (the first is "
