@@ -36,6 +36,7 @@ import os
 import shlex
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -45,6 +46,7 @@ REPO = os.path.dirname(HERE)
 sys.path[:0] = [HERE, os.path.join(HERE, "opennmt")]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from compare import ONMT_RATE  # noqa: E402
 from machine import describe  # noqa: E402
 
 ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
@@ -103,7 +105,7 @@ def detokenize_pieces(line: str) -> str:
 class Entrant:
     """One training in the race: its command, where it checkpoints, its marks."""
 
-    SAVED = ("spec", "core", "started", "marks", "run_dir", "pieces", "onmt")
+    SAVED = ("spec", "core", "started", "marks", "rate", "run_dir", "pieces", "onmt")
 
     def __init__(self, spec: dict, work: str, core: int):
         self.name, self.spec, self.core = spec["name"], spec, core
@@ -141,6 +143,19 @@ class Entrant:
         else:
             self.marks.append({"mark_minute": minute, "step": 0, "minute": None,
                                "checkpoint": None})
+
+    def training_rate(self):
+        """The median target tokens/s (end-of-sentence tokens counted) of this entrant's log
+        windows after the first (graph building, first batches), or None before two windows.
+        Evaluation is outside translit's windows; checkpoint writes are inside both's."""
+        if self.spec["kind"] == "translit":
+            with open(os.path.join(self.run_dir, "metrics.jsonl"), encoding="utf-8") as f:
+                rates = [r["target_tokens_per_s"] for r in map(json.loads, f)
+                         if r["type"] == "train"]
+        else:
+            with open(os.path.join(self.dir, "train.log"), encoding="utf-8") as f:
+                rates = [int(m.group(3)) for m in ONMT_RATE.finditer(f.read())]
+        return round(statistics.median(rates[1:])) if len(rates) > 1 else None
 
     def stop(self):
         if self.process.poll() is None:
@@ -308,6 +323,9 @@ def run_race(args, cores) -> list:
                 if entrant.process.poll():  # an entrant that finished keeps its last checkpoint
                     raise SystemExit(f"{entrant.name} failed; see {entrant.log.name}")
                 entrant.take_mark(minute)
+        time.sleep(max(0.0, max(e.started for e in entrants) + args.minutes * 60 - time.time()))
+        for entrant in entrants:
+            entrant.rate = entrant.training_rate()
     finally:
         for entrant in entrants:
             entrant.stop()
@@ -321,7 +339,9 @@ def main():
                         metavar="NAME=RECIPE [KEY=VALUE ...]")
     parser.add_argument("--opennmt", metavar="VENV", help="OpenNMT-tf 2.32's virtual env")
     parser.add_argument("--minutes", type=float, default=30)
-    parser.add_argument("--every", type=float, default=5, help="minutes between marks")
+    parser.add_argument("--every", type=float, default=5,
+                        help="minutes between marks (more than --minutes: no marks, only the "
+                             "training speeds)")
     parser.add_argument("--save-every", type=int, default=100, help="steps between checkpoints")
     parser.add_argument("--dev", action="store_true", help="score the dev set too")
     parser.add_argument("--metrics", default="bleu,chrf",
@@ -360,7 +380,9 @@ def main():
     result = {"machine": machine, "minutes": args.minutes, "every": args.every,
               "metrics": metrics,
               "entrants": {e.name: {**{k: v for k, v in e.spec.items() if k != "name"},
-                                    "core": e.core, "marks": e.marks} for e in entrants}}
+                                    "core": e.core,
+                                    "train_target_tokens_per_s": getattr(e, "rate", None),
+                                    "marks": e.marks} for e in entrants}}
     with open(os.path.join(args.work, "race.json"), "w", encoding="utf-8") as f:
         json.dump(result, f, indent=1)
     plot(result, os.path.join(args.work, "race.png"))

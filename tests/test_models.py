@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from translit.cli import main
 from translit.models import Seq2Seq, build_model
-from translit.models.cells import CIFGCell
+from translit.models.cells import LSTM, CIFGCell
 
 from conftest import write_lines, write_recipe
 
@@ -40,6 +40,30 @@ def test_cifg_cell_follows_its_equations():
     np.testing.assert_allclose(new_h, expected_h, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(output, expected_h, rtol=1e-5, atol=1e-6)
     assert len(cell.weights) == 3 and cell.weights[1].shape == (units, 3 * units)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_lstm_with_its_input_projection_out_of_the_loop_equals_keras_lstm(jit):
+    """Outputs, final states and gradients, with padded sentences and a given initial state."""
+    x, mask = tf.random.normal([3, 7, 5]), tf.sequence_mask([7, 4, 1], 7)
+    state = [tf.random.normal([3, 6]), tf.random.normal([3, 6])]
+    ours = LSTM(6, return_sequences=True, return_state=True)
+    keras_lstm = keras.layers.LSTM(6, return_sequences=True, return_state=True)
+    ours(x, mask=mask, initial_state=state)
+    keras_lstm(x, mask=mask, initial_state=state)
+    keras_lstm.set_weights(ours.get_weights())
+
+    def outputs_and_gradients(layer):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            outputs = layer(x, mask=mask, initial_state=state)
+            loss = sum(tf.reduce_sum(tf.sin(y)) for y in outputs)
+        return outputs, tape.gradient(loss, [x, *layer.trainable_weights])
+
+    run = tf.function(outputs_and_gradients, jit_compile=True) if jit else outputs_and_gradients
+    for mine, theirs in zip(tf.nest.flatten(run(ours)),
+                            tf.nest.flatten(outputs_and_gradients(keras_lstm))):
+        np.testing.assert_allclose(mine.numpy(), theirs.numpy(), atol=1e-5)
 
 
 def test_cifg_forget_gate_starts_open():

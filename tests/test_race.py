@@ -54,3 +54,21 @@ def test_entrant_specs_and_pieces_parse():
         race.parse_translit("r.yaml")
     assert race.detokenize_pieces("\u2581A \u2581m an \u2581sings .\n") == "A man sings."
     assert race.checkpoint_step("/x/marks/m5/ckpt-1200") == 1200
+
+
+def test_training_rates_are_the_median_of_the_log_windows_after_the_first(tmp_path):
+    translit = race.Entrant({"name": "t", "kind": "translit"}, str(tmp_path), 0)
+    translit.run_dir = str(tmp_path)
+    with open(tmp_path / "metrics.jsonl", "w", encoding="utf-8") as f:
+        for rate in (100.0, 1900.0, 2100.0, 2000.0):
+            f.write(f'{{"type": "train", "target_tokens_per_s": {rate}}}\n')
+        f.write('{"type": "dev", "bleu": 3.0}\n')
+    assert translit.training_rate() == 2000
+    peer = race.Entrant({"name": "p", "kind": "opennmt"}, str(tmp_path), 1)
+    os.makedirs(peer.dir)
+    with open(os.path.join(peer.dir, "train.log"), "w", encoding="utf-8") as f:
+        f.write("Step = 100 ; steps/s = 1.00, tokens/s = 900 (450 source, 450 target) ; x\n")
+    assert peer.training_rate() is None  # the first window only
+    with open(os.path.join(peer.dir, "train.log"), "a", encoding="utf-8") as f:
+        f.write("Step = 200 ; steps/s = 3.02, tokens/s = 5851 (2880 source, 2971 target) ; x\n")
+    assert peer.training_rate() == 2971

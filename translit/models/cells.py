@@ -1,6 +1,7 @@
 """Recurrent cells and whole-sequence layers: LSTM, GRU and the coupled-gate LSTM (CIFG)."""
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 CELL_TYPES = ("lstm", "gru", "cifg")
@@ -54,6 +55,46 @@ class CIFGCell(keras.layers.Layer):
         return {**super().get_config(), "units": self.units}
 
 
+class LSTM(keras.layers.LSTM):
+    """Keras's LSTM (same weights, same results) whose input projection runs once per sequence
+    where cuDNN does not run the layer (on a CPU): ``x W + b`` for every position in one matrix
+    product, so that each step of the loop multiplies only the recurrent state by ``U``. Keras's
+    own loop does both products at every step."""
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        """Args: sequences (batch, time, features); initial_state [h, c]; mask (batch, time).
+
+        Returns: as Keras's loop: last output (batch, units), outputs (batch, time, units),
+        [h, c].
+        """
+        if (self.recurrent_dropout or self.dropout or self.go_backwards or self.unroll
+                or not self.return_sequences or tf.config.list_logical_devices("GPU")):
+            return super().inner_loop(sequences, initial_state, mask, training=training)
+        cell = self.cell
+        projected = ops.matmul(sequences, cell.kernel) + cell.bias  # (batch, time, 4 * units)
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        if mask is None:
+            mask = tf.ones(tf.shape(sequences)[:2], tf.bool)
+
+        def step(carry, position):
+            h, c = carry
+            z, keep = position  # (batch, 4 * units), (batch,)
+            z_i, z_f, z_c, z_o = ops.split(z + ops.matmul(h, cell.recurrent_kernel), 4, axis=-1)
+            new_c = (cell.recurrent_activation(z_f) * c
+                     + cell.recurrent_activation(z_i) * cell.activation(z_c))
+            new_h = cell.recurrent_activation(z_o) * cell.activation(new_c)
+            keep = keep[:, None]  # a masked position keeps the state (and repeats the output)
+            return tf.where(keep, new_h, h), tf.where(keep, new_c, c)
+
+        hs, cs = tf.scan(step, (tf.transpose(projected, [1, 0, 2]), tf.transpose(mask)),
+                         initializer=tuple(initial_state))  # each (time, batch, units)
+        outputs = tf.transpose(hs, [1, 0, 2])
+        if self.zero_output_for_mask:
+            outputs = tf.where(mask[:, :, None], outputs, 0.0)
+        return outputs[:, -1], outputs, [hs[-1], cs[-1]]
+
+
 def recurrent_layer(cell: str, units: int, name: str):
     """One whole-sequence layer returning its outputs and final states.
 
@@ -63,7 +104,7 @@ def recurrent_layer(cell: str, units: int, name: str):
     """
     options = dict(return_sequences=True, return_state=True, name=name)
     if cell == "lstm":
-        return keras.layers.LSTM(units, **options)
+        return LSTM(units, **options)
     if cell == "gru":
         return keras.layers.GRU(units, **options)
     if cell == "cifg":
