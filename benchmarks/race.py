@@ -169,13 +169,20 @@ class Entrant:
 
 
 def prepare_pieces(recipe_path: str, work: str) -> str:
-    """Trains the first recipe's tokenizer once, as `translit train` would. Returns its dir."""
+    """Trains the first recipe's tokenizer once, as `translit train` would. Returns its dir.
+
+    A joint SentencePiece model is saved with each side's pieces too, which entrants with
+    ``tokenizer.side_vocabularies`` read (the model itself does not depend on that key).
+    """
     from translit.preparation import train_recipe_tokenizers
     from translit.recipe import load_recipe
 
     directory = os.path.join(work, "tokenizer")
     if not os.path.isdir(directory):
-        train_recipe_tokenizers(load_recipe(recipe_path), directory)
+        recipe = load_recipe(recipe_path)
+        config = recipe.tokenizer
+        config.side_vocabularies = config.type == "sentencepiece" and config.joint
+        train_recipe_tokenizers(recipe, directory)
     return directory
 
 

@@ -87,19 +87,29 @@ def attention_run(tmp_path_factory):
     return {"run_dir": run_dir, "record": train(recipe, run_dir), "directory": str(directory)}
 
 
-@pytest.fixture(scope="session")
-def sentencepiece_run(tmp_path_factory):
+def _number_words_run(directory, **tokenizer):
     """A few steps of a SentencePiece model on the number words (quality is not the point)."""
     from translit.recipe import load_recipe
     from translit.training import train
 
-    directory = tmp_path_factory.mktemp("sentencepiece")
     words = os.path.join(REPO, "corpora", "number_words")
     split = {"src": os.path.join(words, "valid.de"), "tgt": os.path.join(words, "valid.en")}
     path = write_recipe(directory, data={"train": split, "valid": split, "test": None,
                                          "max_src_tokens": 40, "max_tgt_tokens": 40},
-                        tokenizer={"type": "sentencepiece", "vocab_size": 120},
+                        tokenizer={"type": "sentencepiece", "vocab_size": 120, **tokenizer},
                         train={"max_steps": 30, "eval_every": 1000})
     run_dir = str(directory / "run")
     train(load_recipe(path), run_dir)
     return {"run_dir": run_dir, "directory": str(directory)}
+
+
+@pytest.fixture(scope="session")
+def sentencepiece_run(tmp_path_factory):
+    return _number_words_run(tmp_path_factory.mktemp("sentencepiece"))
+
+
+@pytest.fixture(scope="session")
+def side_vocabularies_run(tmp_path_factory):
+    """As ``sentencepiece_run``, each side's vocabulary the pieces it uses of the joint model."""
+    return _number_words_run(tmp_path_factory.mktemp("side_vocabularies"),
+                             side_vocabularies=True)

@@ -59,6 +59,7 @@ def _load_elsewhere(export_dir, texts, tmp_path):
     ("trained_run", SOURCES),
     ("attention_run", SOURCES),
     ("sentencepiece_run", ["dreihundertvierundfünfzig", "", "elf", "sieben" * 400]),
+    ("side_vocabularies_run", ["dreihundertvierundfünfzig", "", "elf", "sieben" * 400]),
 ])
 def test_export_loads_without_translit_and_matches_translate(run_fixture, texts, tmp_path, request):
     run_dir = request.getfixturevalue(run_fixture)["run_dir"]

@@ -134,8 +134,9 @@ main()
 """
 
 
-def test_litert_export_runs_without_tensorflow(sentencepiece_run, tmp_path):
-    run_dir = sentencepiece_run["run_dir"]
+@pytest.mark.parametrize("run_fixture", ["sentencepiece_run", "side_vocabularies_run"])
+def test_litert_export_runs_without_tensorflow(run_fixture, tmp_path, request):
+    run_dir = request.getfixturevalue(run_fixture)["run_dir"]
     export_dir = _export(run_dir, tmp_path / "litert", "--beam", "2")
     texts = ["dreihundertvierundfünfzig", "", "elf"]
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}  # as a user's

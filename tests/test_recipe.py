@@ -39,6 +39,8 @@ def test_minimal_recipe_gets_defaults_and_absolute_paths(tmp_path):
     (MINIMAL + "model: {layers: true}\n", "model.layers received True (bool), expected int"),
     (MINIMAL + "tokenizer: {type: words}\n", "tokenizer.type received 'words', expected one of"),
     (MINIMAL + "colour: red\n", "unknown key 'colour'"),
+    (MINIMAL + "tokenizer: {type: char, side_vocabularies: true}\n",
+     "tokenizer.side_vocabularies reads one joint SentencePiece model"),
     (MINIMAL.replace("train: {max_steps: 10}", ""), "set train.max_steps or train.max_epochs"),
     (MINIMAL.replace("{tsv: v.tsv}", "{src: v.de}"),
      "data.valid needs either both 'src' and 'tgt'"),

@@ -28,6 +28,24 @@ def test_sentencepiece_round_trip_and_reload(tmp_path):
         assert _round_trip(target, ["forty one cats"])[0] == ["forty one cats"]
 
 
+def test_side_vocabularies_keep_the_pieces_each_side_uses(tmp_path):
+    config = TokenizerConfig(type="sentencepiece", vocab_size=80, side_vocabularies=True)
+    source, target = train_tokenizers(config, SOURCES, TARGETS, str(tmp_path))
+    joint = source.joint
+    assert source.vocab_size < joint.vocab_size and target.vocab_size < joint.vocab_size
+    assert source.vocab_size + target.vocab_size < joint.vocab_size + 30  # few shared pieces
+    for tokenizer, text in ((source, "dreihundert Katzen"), (target, "forty one dogs")):
+        decoded, ids = _round_trip(tokenizer, [text])
+        assert decoded == [text]
+        assert 0 < int(tf.reduce_min(ids.flat_values)) and \
+            int(tf.reduce_max(ids.flat_values)) < tokenizer.vocab_size  # dense ids
+        reloaded = load_tokenizers(config, str(tmp_path))[tokenizer is target]
+        assert reloaded.tokenize(tf.constant([text])).to_list() == ids.to_list()
+    english_only = target.tokenize(tf.constant(["greetings"])).flat_values.numpy()
+    assert UNK_ID in source.tokenize(tf.constant(["greetings"])).flat_values.numpy()
+    assert UNK_ID not in english_only
+
+
 def test_normalization_is_applied_in_graph():
     config = TokenizerConfig(type="char", normalization="NFC", vocab_size=100)
     tokenizer, _ = train_tokenizers(config, ["Köln"], ["x"], "/tmp/translit-test-nfc")

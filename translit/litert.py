@@ -28,7 +28,7 @@ from translit.run_dir import RunDir
 from translit.search import beam_search_one
 from translit.special_tokens import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 from translit.text_rules import CONTROL_CHARACTERS
-from translit.tokenizers import CharTokenizer
+from translit.tokenizers import CharTokenizer, SidePieces
 from translit.translator import check_translation_model, load_model
 from translit.version import versions
 from translit.word_prior import ALPHA, WordPrior
@@ -197,8 +197,12 @@ def _first_line(error: Exception) -> str:
 
 
 def _tokenizer_entry(tokenizer, stem: str, directory: str) -> dict:
-    """The JSON of a tokenizer: a character table inline, a SentencePiece model as a file."""
+    """The JSON of a tokenizer: a character table inline, a SentencePiece model as a file (and
+    a side's pieces of a joint one inline)."""
     if isinstance(tokenizer, CharTokenizer):
         return {"type": "char", "characters": tokenizer.characters}
+    if isinstance(tokenizer, SidePieces):
+        tokenizer.joint.save(directory, "joint")
+        return {"type": "sentencepiece", "model_file": "joint.model", "pieces": tokenizer.kept}
     tokenizer.save(directory, stem)
     return {"type": "sentencepiece", "model_file": f"{stem}.model"}

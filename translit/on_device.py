@@ -48,18 +48,27 @@ class CharTable:
 
 
 class SentencePieceTable:
-    """A SentencePiece model file, applied as tensorflow-text applies it in the SavedModel."""
+    """A SentencePiece model file, applied as tensorflow-text applies it in the SavedModel.
 
-    def __init__(self, model_file: str):
+    Args:
+      pieces: a side's pieces of a joint model (``tokenizer.side_vocabularies``), whose
+        positions are the model's ids; None: the SentencePiece ids.
+    """
+
+    def __init__(self, model_file: str, pieces: Optional[Sequence[int]] = None):
         import sentencepiece
 
         self._processor = sentencepiece.SentencePieceProcessor(model_file=model_file)
+        self._to_joint = None if pieces is None else list(pieces)
+        self._to_side = None if pieces is None else {p: i for i, p in enumerate(pieces)}
 
     def encode(self, text: str) -> List[int]:
-        return self._processor.encode(text)
+        ids = self._processor.encode(text)
+        return ids if self._to_side is None else [self._to_side.get(i, UNK_ID) for i in ids]
 
     def decode(self, ids: Sequence[int]) -> str:
-        return self._processor.decode(list(ids))
+        ids = list(ids) if self._to_joint is None else [self._to_joint[i] for i in ids]
+        return self._processor.decode(ids)
 
 
 class OnDeviceModel:
@@ -94,7 +103,8 @@ class OnDeviceModel:
     def _table(self, entry: dict):
         if entry["type"] == "char":
             return CharTable(entry["characters"])
-        return SentencePieceTable(os.path.join(self.path, entry["model_file"]))
+        return SentencePieceTable(os.path.join(self.path, entry["model_file"]),
+                                  entry.get("pieces"))
 
     def source_ids(self, text: str) -> Tuple[np.ndarray, int]:
         """The model's input for ``text``: (1, max_source_pieces + 1) int32, and how many

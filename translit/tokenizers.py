@@ -96,6 +96,47 @@ class SentencePieceTokenizer(Tokenizer):
         return cls(model.getvalue(), config.normalization)
 
 
+class SidePieces(Tokenizer):
+    """One side's view of a joint SentencePiece model: only the pieces that side's training
+    text uses, renumbered densely after the specials (as OpenNMT-tf's per-side vocabularies of
+    one SentencePiece model). Other pieces read as <unk>.
+
+    Args:
+      joint: the shared SentencePiece tokenizer.
+      pieces: the SentencePiece ids this side keeps, specials included, ascending.
+    """
+
+    def __init__(self, joint: SentencePieceTokenizer, pieces: Sequence[int]):
+        super().__init__(joint.normalization)
+        self.joint, self.kept = joint, list(pieces)
+        self.vocab_size = len(self.kept)
+        to_side = [UNK_ID] * joint.vocab_size
+        for side_id, piece in enumerate(self.kept):
+            to_side[piece] = side_id
+        self._to_side = tf.constant(to_side, tf.int32)  # (joint vocab,)
+        self._to_joint = tf.constant(self.kept, tf.int32)  # (side vocab,)
+
+    def tokenize(self, texts):
+        return tf.gather(self._to_side, self.joint.tokenize(texts))
+
+    def detokenize(self, ids):
+        return self.joint.detokenize(tf.gather(self._to_joint, ids))
+
+    def pieces(self, ids):
+        return self.joint.pieces(tf.gather(self._to_joint, ids))
+
+    def save(self, directory, stem):
+        with open(os.path.join(directory, f"{stem}.pieces.json"), "w", encoding="utf-8") as f:
+            json.dump(self.kept, f)
+
+    @classmethod
+    def used(cls, joint: SentencePieceTokenizer, sentences: Sequence[str]) -> "SidePieces":
+        """The pieces of ``joint`` that normalized ``sentences`` use, and the specials."""
+        processor = spm.SentencePieceProcessor(model_proto=joint.model_proto)
+        used = {piece for ids in processor.encode(list(sentences)) for piece in ids}
+        return cls(joint, sorted(used | set(range(len(SPECIALS)))))
+
+
 class _TableTokenizer(Tokenizer):
     """A vocabulary of strings looked up in a table (ids after the specials); strings outside
     it map to <unk>. Detokenizing joins the strings with ``separator``, writes nothing for the
@@ -206,7 +247,12 @@ def train_tokenizers(config: TokenizerConfig, sources: Sequence[str], targets: S
     if config.joint:
         joint = kind.train(sources + targets, config)
         joint.save(directory, "joint")
-        return joint, joint
+        if not config.side_vocabularies:
+            return joint, joint
+        sides = SidePieces.used(joint, sources), SidePieces.used(joint, targets)
+        for side, stem in zip(sides, ("source", "target")):
+            side.save(directory, stem)
+        return sides
     source, target = kind.train(sources, config), kind.train(targets, config)
     source.save(directory, "source")
     target.save(directory, "target")
@@ -217,6 +263,9 @@ def load_tokenizers(config: TokenizerConfig, directory: str) -> Tuple[Tokenizer,
     """Loads what :func:`train_tokenizers` saved in ``directory``."""
     if config.joint:
         joint = _load(config, directory, "joint")
+        if config.side_vocabularies:
+            return tuple(SidePieces(joint, _read_json(directory, f"{stem}.pieces.json"))
+                         for stem in ("source", "target"))
         return joint, joint
     return _load(config, directory, "source"), _load(config, directory, "target")
 
@@ -230,6 +279,16 @@ def _load(config: TokenizerConfig, directory: str, stem: str) -> Tokenizer:
                 return SentencePieceTokenizer(f.read(), config.normalization)
         with open(path, encoding="utf-8") as f:
             return kind(json.load(f), config.normalization)
+    except FileNotFoundError:
+        raise UserError(f"Tokenizer file missing: {path}; the run directory is incomplete, "
+                        "train again into a new --run-dir") from None
+
+
+def _read_json(directory: str, name: str):
+    path = os.path.join(directory, name)
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
     except FileNotFoundError:
         raise UserError(f"Tokenizer file missing: {path}; the run directory is incomplete, "
                         "train again into a new --run-dir") from None
