@@ -132,6 +132,7 @@ class LoadedModel:
         """Text mode from the recipe's ``decode`` section and the source vocabulary."""
         self.unit = decode.get("unit", "line")
         self._full_stop = decode.get("full_stop", "")
+        self.source_characters = None if source_characters is None else set(source_characters)
         self._source_letters = (None if source_characters is None else
                                 {c for c in source_characters if c.isalpha()})
 

@@ -504,5 +504,29 @@ def corpus_check(src, tgt, max_ratio, as_json):
     click.echo(json.dumps(report, ensure_ascii=False) if as_json else format_report(report))
 
 
+@corpus.command("backtranslate")
+@click.argument("text", type=click.Path(dir_okay=False))
+@click.option("-m", "--model", "model_path", required=True,
+              help="A model trained the other way (target -> source): run directory or export.")
+@click.option("--pairs", nargs=2, required=True, type=click.Path(dir_okay=False),
+              metavar="SRC TGT", help="The real pairs: written first, and their targets skipped.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="The TSV corpus to write (a recipe's data.train: {tsv: FILE}).")
+@click.option("--unit", type=click.Choice(["word", "line"]), default="word", show_default=True,
+              help="Back-translate each distinct word of TEXT, or each distinct line.")
+@click.option("--n-best", default=3, show_default=True, type=click.IntRange(min=1),
+              help="Back-translations kept per unit, at most.")
+@click.option("--margin", default=1.0, show_default=True, type=click.FloatRange(min=0),
+              help="Keep those within this log-probability of the unit's best one.")
+@_user_errors
+def corpus_backtranslate(text, model_path, pairs, output, unit, n_best, margin):
+    """Write a training corpus: the real PAIRS, then synthetic pairs for what TEXT (in the
+    target language) holds and the pairs lack, written back by a reverse model."""
+    from translit.backtranslation import backtranslate_corpus
+
+    counts = backtranslate_corpus(model_path, text, *pairs, output, unit, n_best, margin)
+    click.echo(json.dumps(counts, ensure_ascii=False))
+
+
 if __name__ == "__main__":
     main()
