@@ -30,6 +30,15 @@ def test_new_words_of_the_text_become_pairs_after_the_real_ones(trained_run, tmp
     assert result.exit_code == 0, result.output
     assert len(read_parallel(tsv=str(wide))) == 2 + 2 * 3
 
+    known = tmp_path / "known.tsv"  # the words the pairs hold are written back too
+    result = CliRunner().invoke(main, ["corpus", "backtranslate", text, "-m",
+                                       trained_run["run_dir"], "--pairs", src, tgt,
+                                       "-o", str(known), "--margin", "0", "--include-known"])
+    assert result.exit_code == 0, result.output
+    corpus = read_parallel(tsv=str(known))
+    assert list(zip(corpus.sources, corpus.targets))[2:] == [
+        ("abc", "cba"), ("abcd", "dcba"), ("hhge", "eghh"), ("hga", "agh")]
+
 
 def test_bad_text_is_named_with_its_line(trained_run, tmp_path):
     src = write_lines(tmp_path / "train.src", ["abc"])

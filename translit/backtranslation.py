@@ -76,9 +76,11 @@ def _one_field(text: str) -> str:
 
 
 def backtranslate_corpus(model_path: str, text: str, src: str, tgt: str, output: str,
-                         unit: str = "word", n_best: int = 3, margin: float = 1.0) -> dict:
+                         unit: str = "word", n_best: int = 3, margin: float = 1.0,
+                         include_known: bool = False) -> dict:
     """Writes ``output``, a TSV corpus: the pairs of ``src``/``tgt``, then synthetic pairs for
-    the units of ``text`` that ``tgt`` lacks, back-translated by ``model_path``.
+    the units of ``text`` that ``tgt`` lacks (with ``include_known``, for all of them),
+    back-translated by ``model_path``.
 
     Returns: counts of the real pairs, the new units and the synthetic pairs.
     """
@@ -86,10 +88,12 @@ def backtranslate_corpus(model_path: str, text: str, src: str, tgt: str, output:
 
     model = load(model_path, unit="line")
     real = list(stream_pairs(src, tgt))
-    targets = new_targets(read_lines(text), {target for _, target in real}, unit,
-                          model.source_characters)
+    known = set() if include_known else {target for _, target in real}
+    targets = new_targets(read_lines(text), known, unit, model.source_characters)
     if not targets:
-        raise UserError(f"{text}: no {unit} that {tgt} lacks; nothing to back-translate")
+        lacks = "" if include_known else f" that {tgt} lacks"
+        raise UserError(f"{text}: no {unit}{lacks} in the characters {model_path} reads; "
+                        "nothing to back-translate")
     synthetic = backtranslate(model, targets, n_best, margin)
     write_corpus(output, real, synthetic)
     return {"real_pairs": len(real), "new_units": len(targets),

@@ -518,13 +518,17 @@ def corpus_check(src, tgt, max_ratio, as_json):
               help="Back-translations kept per unit, at most.")
 @click.option("--margin", default=1.0, show_default=True, type=click.FloatRange(min=0),
               help="Keep those within this log-probability of the unit's best one.")
+@click.option("--include-known", is_flag=True,
+              help="Back-translate what the pairs' targets hold too (more ways to type the "
+                   "text's frequent words), not only what they lack.")
 @_user_errors
-def corpus_backtranslate(text, model_path, pairs, output, unit, n_best, margin):
+def corpus_backtranslate(text, model_path, pairs, output, unit, n_best, margin, include_known):
     """Write a training corpus: the real PAIRS, then synthetic pairs for what TEXT (in the
-    target language) holds and the pairs lack, written back by a reverse model."""
+    target language) holds and the pairs lack (or all of it), written back by a reverse model."""
     from translit.backtranslation import backtranslate_corpus
 
-    counts = backtranslate_corpus(model_path, text, *pairs, output, unit, n_best, margin)
+    counts = backtranslate_corpus(model_path, text, *pairs, output, unit, n_best, margin,
+                                  include_known)
     click.echo(json.dumps(counts, ensure_ascii=False))
 
 
