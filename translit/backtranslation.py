@@ -1,12 +1,13 @@
 """Synthetic training pairs from target-language text: back-translation with a reverse model
 (``translit corpus backtranslate``).
 
-A transliteration lexicon knows a few thousand words; native-script text holds many more. A
+A transliteration lexicon lists some ten thousand words; native-script text holds many more. A
 model trained the other way (Devanagari -> Latin) writes each new word of the text as people
 would type it, and the pairs it makes teach the forward model words it has never seen:
 
-    pairs = backtranslate(reverse_model, ["दोनों", "शब्द"], n_best=3, margin=1.0)
-    # [("donon", "दोनों"), ("dono", "दोनों"), ("shabd", "शब्द")]
+    reverse = translit.load("runs/dakshina_hi_reverse")
+    backtranslate(reverse, ["दोनों", "शब्द"], n_best=3, margin=2.0)
+    # [("donon", "दोनों"), ("dono", "दोनों"), ("shabd", "शब्द"), ("shabda", "शब्द")]
 """
 
 from __future__ import annotations
@@ -22,14 +23,14 @@ Pair = Tuple[str, str]
 
 
 def new_targets(lines: Iterable[str], known: Collection[str], unit: str,
-                letters: Optional[Collection[str]]) -> List[str]:
+                characters: Optional[Collection[str]]) -> List[str]:
     """The distinct units of a text that the known pairs lack, in order of first appearance.
 
     Args:
       lines: the text.
       known: the target side of the real pairs.
       unit: ``word`` (the words of each line, as text mode splits them) or ``line``.
-      letters: the reverse model's source characters (None: any); a unit with a character
+      characters: the reverse model's source characters (None: any); a unit with a character
         outside them (a Latin word in Devanagari text) is left out.
     """
     seen, targets = set(known), []
@@ -37,7 +38,7 @@ def new_targets(lines: Iterable[str], known: Collection[str], unit: str,
         units = ([p.text for p in split(line) if p.is_word] if unit == "word"
                  else [line.strip()])
         for text in units:
-            if text and text not in seen and (letters is None or set(text) <= letters):
+            if text and text not in seen and (characters is None or set(text) <= characters):
                 seen.add(text)
                 targets.append(text)
     return targets
@@ -58,17 +59,11 @@ def backtranslate(model, targets: List[str], n_best: int, margin: float) -> List
     return pairs
 
 
-def write_corpus(path: str, real: Iterable[Pair], synthetic: Iterable[Pair]) -> int:
-    """Writes the real pairs, then the synthetic ones, as ``source<TAB>target`` lines.
-
-    Returns: the number of lines written.
-    """
-    count = 0
+def write_corpus(path: str, real: Iterable[Pair], synthetic: Iterable[Pair]) -> None:
+    """Writes the real pairs, then the synthetic ones, as ``source<TAB>target`` lines."""
     with open(path, "w", encoding="utf-8") as f:
         for source, target in itertools.chain(real, synthetic):
             f.write(f"{_one_field(source)}\t{_one_field(target)}\n")
-            count += 1
-    return count
 
 
 def _one_field(text: str) -> str:

@@ -509,7 +509,8 @@ def corpus_check(src, tgt, max_ratio, as_json):
 @click.option("-m", "--model", "model_path", required=True,
               help="A model trained the other way (target -> source): run directory or export.")
 @click.option("--pairs", nargs=2, required=True, type=click.Path(dir_okay=False),
-              metavar="SRC TGT", help="The real pairs: written first, and their targets skipped.")
+              metavar="SRC TGT",
+              help="The real pairs: written first; TEXT's units their targets hold are skipped.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The TSV corpus to write (a recipe's data.train: {tsv: FILE}).")
 @click.option("--unit", type=click.Choice(["word", "line"]), default="word", show_default=True,
