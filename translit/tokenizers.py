@@ -272,26 +272,26 @@ def load_tokenizers(config: TokenizerConfig, directory: str) -> Tuple[Tokenizer,
 
 def _load(config: TokenizerConfig, directory: str, stem: str) -> Tokenizer:
     kind, suffix = TOKENIZERS[config.type]
-    path = os.path.join(directory, stem + suffix)
-    try:
-        if config.type == "sentencepiece":
-            with open(path, "rb") as f:
-                return SentencePieceTokenizer(f.read(), config.normalization)
-        with open(path, encoding="utf-8") as f:
-            return kind(json.load(f), config.normalization)
-    except FileNotFoundError:
-        raise UserError(f"Tokenizer file missing: {path}; the run directory is incomplete, "
-                        "train again into a new --run-dir") from None
+    if config.type == "sentencepiece":
+        return SentencePieceTokenizer(_read(directory, stem + suffix, binary=True),
+                                      config.normalization)
+    return kind(json.loads(_read(directory, stem + suffix)), config.normalization)
 
 
 def _read_json(directory: str, name: str):
+    return json.loads(_read(directory, name))
+
+
+def _read(directory: str, name: str, binary: bool = False):
+    """A tokenizer file's content (bytes or text)."""
     path = os.path.join(directory, name)
     try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
+        with open(path, "rb") as f:
+            content = f.read()
     except FileNotFoundError:
         raise UserError(f"Tokenizer file missing: {path}; the run directory is incomplete, "
                         "train again into a new --run-dir") from None
+    return content if binary else content.decode("utf-8")
 
 
 def source_ids(tokenizer: Tokenizer, texts: tf.Tensor,
