@@ -119,8 +119,8 @@ def _beam_search(model, source_ids, beam_size, alpha, beta, max_length_ratio, ma
         live_bound = tf.where(finished, float("-inf"), beams["log_probs"] / largest_penalty)
         return nth_best >= tf.reduce_max(live_bound, axis=-1)
 
-    context, state = tf.nest.map_structure(lambda s: tf.repeat(s, beam_size, axis=0),
-                                           model.encode(source_ids))
+    context, state = model.encode(source_ids)  # a context row serves the sentence's beam
+    state = tf.nest.map_structure(lambda s: tf.repeat(s, beam_size, axis=0), state)
     first_beam_only = tf.concat([[0.0], tf.fill([beam_size - 1], float("-inf"))], axis=0)
     beams = {  # per hypothesis, (batch, beam, ...)
         "log_probs": tf.tile(first_beam_only[tf.newaxis], [batch, 1]),
@@ -136,11 +136,9 @@ def _beam_search(model, source_ids, beam_size, alpha, beta, max_length_ratio, ma
         beams["attention"] = tf.zeros([batch, beam_size, 0, src_time])
     tokens = tf.fill([batch * beam_size], BOS_ID)
     # The decoder runs for the sentences still searching ("alive"), in batch order: a sentence's
-    # rows leave it once the sentence is settled; its hypotheses stay as they are.
+    # rows (its beam's hypotheses, consecutive) and its context row leave it once the sentence
+    # is settled; its hypotheses stay as they are.
     alive = tf.range(batch)
-
-    def rows(sentences):  # (n,) sentence positions -> their (n * beam,) decoder rows
-        return tf.reshape(sentences[:, None] * beam_size + tf.range(beam_size), [-1])
 
     def scatter(alive, values, default):  # (alive, beam, ...) -> (batch, beam, ...)
         return tf.tensor_scatter_nd_update(default, alive[:, None], values)
@@ -204,7 +202,7 @@ def _beam_search(model, source_ids, beam_size, alpha, beta, max_length_ratio, ma
         local_parents = tf.gather(tf.gather(parents, alive), still)  # (still alive, beam)
         state_rows = tf.reshape(local_parents + still[:, None] * beam_size, [-1])
         state = tf.nest.map_structure(lambda s: tf.gather(s, state_rows), state)
-        context = tf.nest.map_structure(lambda s: tf.gather(s, rows(still)), context)
+        context = tf.nest.map_structure(lambda s: tf.gather(s, still), context)
         alive = tf.gather(alive, still)
         tokens = tf.reshape(tf.gather(new_tokens, alive), [-1])
         return t + 1, alive, tokens, state, context, new
@@ -249,8 +247,8 @@ def beam_search_one(model, source_ids, beam_size=5, alpha=0.6, beta=0.0, max_len
     source_length = tf.reduce_sum(tf.cast(source_mask, tf.float32))
     limit = tf.cast(tf.math.ceil(max_length_ratio * source_length), tf.int32)
     limit += max_length_offset + 1  # EOS included
-    context, state = tf.nest.map_structure(lambda s: tf.repeat(s, beam_size, axis=0),
-                                           model.encode_one(source_ids))
+    context, state = model.encode_one(source_ids)  # one context row for the beam
+    state = tf.nest.map_structure(lambda s: tf.repeat(s, beam_size, axis=0), state)
     first_beam_only = tf.concat([[0.0], tf.fill([beam_size - 1], float("-inf"))], axis=0)
     beams = {"log_probs": first_beam_only, "ranking": first_beam_only,  # (beam,) each
              "finished": tf.zeros([beam_size], tf.bool),

@@ -133,9 +133,11 @@ class StackedDecoder(keras.layers.Layer):
     # -- one step ------------------------------------------------------------------------------
 
     def step(self, token_ids, state, context):
-        """One inference step. Args: token_ids (batch,); state; context.
+        """One inference step. Args: token_ids (rows,); state; context of (batch, ...), where
+        each context row serves ``rows // batch`` consecutive rows (a search's hypotheses of
+        one sentence read its encoder outputs once).
 
-        Returns: logits (batch, vocab), the new state and attention weights (batch, src_time)
+        Returns: logits (rows, vocab), the new state and attention weights (rows, src_time)
         or None.
         """
         x = self.embedding(token_ids)  # (batch, embedding_dim)
@@ -146,8 +148,8 @@ class StackedDecoder(keras.layers.Layer):
         return self._logits(output), new_state, weights
 
     def _step(self, x, rnn_state, feed, context, training=False):
-        """Cells and attention for one position. Returns (output (batch, units), rnn state,
-        weights (batch, src_time) or None)."""
+        """Cells and attention for one position. Returns (output (rows, units), rnn state,
+        weights (rows, src_time) or None)."""
         if feed is not None:
             x = tf.concat([x, tf.cast(feed, x.dtype)], axis=-1)
         new_state = []
@@ -158,8 +160,11 @@ class StackedDecoder(keras.layers.Layer):
             new_state.append(layer_state)
         if not self.attention:
             return x, new_state, None
-        output, weights = self.attention(x[:, None], context)
-        return output[:, 0], new_state, weights[:, 0]
+        # (rows, units) -> (batch, rows // batch, units): one context row per group of rows.
+        queries = tf.reshape(x, [tf.shape(context["mask"])[0], -1, x.shape[-1]])
+        output, weights = self.attention(queries, context)
+        return (tf.reshape(output, [-1, output.shape[-1]]), new_state,
+                tf.reshape(weights, [tf.shape(x)[0], -1]))
 
     def _logits(self, outputs):
         if self.pre_projection is not None:
