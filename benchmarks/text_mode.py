@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/text_mode.py --run RUN --source SENTENCES.latn --ref SENTENCES.deva
            [--beam N] [--word-prior TEXT] [--word-prior-weight W] [--lm RUN] [--lm-weight W]
-           [--repeats 2]
+           [--checkpoint average] [--repeats 2]
 
 Prints one JSON object: the scores of the transliterated sentences against the reference (WER
 on whitespace words, CER as `translit score` computes them, exact sentences), and the speed of
@@ -33,6 +33,7 @@ def main():
     parser.add_argument("--word-prior-weight", type=float)
     parser.add_argument("--lm", help="default: the recipe's decode.lm")
     parser.add_argument("--lm-weight", type=float)
+    parser.add_argument("--checkpoint", help="best, latest, average or a path (default: best)")
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
 
@@ -43,7 +44,8 @@ def main():
         sources = f.read().splitlines()
     with open(args.ref, encoding="utf-8") as f:
         references = f.read().splitlines()
-    model = translit.load(args.run, beam=args.beam, unit="word", word_prior=args.word_prior,
+    model = translit.load(args.run, beam=args.beam, checkpoint=args.checkpoint, unit="word",
+                          word_prior=args.word_prior,
                           word_prior_weight=args.word_prior_weight, lm=args.lm,
                           lm_weight=args.lm_weight)
     model.translate(sources[:10])  # traces the graph
@@ -55,7 +57,8 @@ def main():
     words = sum(len(line.split()) for line in sources)
     scores = {name: value["score"] for name, value in
               score(hypotheses, references, ["wer", "cer", "accuracy"]).items()}
-    print(json.dumps({"machine": describe(), "run": args.run, "beam": model.beam_size,
+    print(json.dumps({"machine": describe(), "run": args.run, "checkpoint": args.checkpoint,
+                      "beam": model.beam_size,
                       "word_prior": args.word_prior, "word_prior_weight": args.word_prior_weight,
                       "lm": args.lm, "lm_weight": args.lm_weight,
                       "sentences": len(sources), "words": words, "scores": scores,
