@@ -140,7 +140,7 @@ class StackedDecoder(keras.layers.Layer):
         Returns: logits (rows, vocab), the new state and attention weights (rows, src_time)
         or None.
         """
-        x = self.embedding(token_ids)  # (batch, embedding_dim)
+        x = self.embedding(token_ids)  # (rows, embedding_dim)
         output, rnn_state, weights = self._step(x, state["rnn"], state.get("feed"), context)
         new_state = {"rnn": rnn_state}
         if self.input_feeding:

@@ -15,7 +15,8 @@ class Seq2Seq(keras.Model):
     The interface that search, scoring and ensembles use:
     ``encode(source_ids) -> (context, state)`` and
     ``decode_step(token_ids, state, context) -> (logits, state, attention weights or None)``.
-    ``context`` (what attention reads) is the same for every step; ``state`` changes.
+    ``context`` (what attention reads) is the same for every step, one row per sentence, which
+    serves that many consecutive token rows (a search's beam); ``state`` changes.
 
     Args (the recipe's ``model`` keys, which document them, are named alike):
       source_vocab_size, target_vocab_size: the tokenizers' vocabulary sizes.
