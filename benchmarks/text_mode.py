@@ -45,9 +45,8 @@ def main():
     with open(args.ref, encoding="utf-8") as f:
         references = f.read().splitlines()
     model = translit.load(args.run, beam=args.beam, checkpoint=args.checkpoint, unit="word",
-                          word_prior=args.word_prior,
-                          word_prior_weight=args.word_prior_weight, lm=args.lm,
-                          lm_weight=args.lm_weight)
+                          word_prior=args.word_prior, word_prior_weight=args.word_prior_weight,
+                          lm=args.lm, lm_weight=args.lm_weight)
     model.translate(sources[:10])  # traces the graph
     seconds = []
     for _ in range(args.repeats):
@@ -58,8 +57,8 @@ def main():
     scores = {name: value["score"] for name, value in
               score(hypotheses, references, ["wer", "cer", "accuracy"]).items()}
     print(json.dumps({"machine": describe(), "run": args.run, "checkpoint": args.checkpoint,
-                      "beam": model.beam_size,
-                      "word_prior": args.word_prior, "word_prior_weight": args.word_prior_weight,
+                      "beam": model.beam_size, "word_prior": args.word_prior,
+                      "word_prior_weight": args.word_prior_weight,
                       "lm": args.lm, "lm_weight": args.lm_weight,
                       "sentences": len(sources), "words": words, "scores": scores,
                       "seconds": min(seconds), "words_per_second": words / min(seconds)},

@@ -275,7 +275,7 @@ def _load(config: TokenizerConfig, directory: str, stem: str) -> Tokenizer:
     if config.type == "sentencepiece":
         return SentencePieceTokenizer(_read(directory, stem + suffix, binary=True),
                                       config.normalization)
-    return kind(json.loads(_read(directory, stem + suffix)), config.normalization)
+    return kind(_read_json(directory, stem + suffix), config.normalization)
 
 
 def _read_json(directory: str, name: str):
