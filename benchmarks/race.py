@@ -9,6 +9,9 @@ Usage:
       --translit "small=recipes/multi30k_de-en_attention.yaml train.batch_tokens=1024"
   python benchmarks/race.py --work /tmp/race3 --minutes 40 --metrics accuracy,cer \
       --translit "shipped=recipes/dakshina_hi_char.yaml"
+  python benchmarks/race.py --work /tmp/race4 --minutes 15 --opennmt /tmp/onmt \
+      --peer "tanh=model.attention_layer_activation=tanh" \
+      --peer "clip=params.clip_gradients=5.0"
 
 Every entrant trains in its own process pinned to its own core (``taskset``; nothing else
 limited), all at once, from the same SentencePiece pieces: trained once from the first recipe and
@@ -17,6 +20,9 @@ translit dependency) reads the same pieces as text, with one vocabulary per side
 issue 26's reference configuration does (benchmarks/opennmt/small256.py and small256.yml: 2 x 256
 LSTM, Luong attention with input feeding and a linear attention layer, embeddings 256, dropout
 0.2, 64 sentences per batch, Adam 1e-3, no clipping, no label smoothing, no length penalty).
+``--peer NAME=KEY=VALUE ...`` enters a variant of that peer instead (several may run): a dotted
+key of small256.yml (``train.length_bucket_width=1``) or ``model.attention_layer_activation=
+tanh``; without ``--peer`` the reference itself runs, named ``opennmt-tf``.
 
 Start-up counts: the clock of an entrant starts when its process starts. At every mark (each
 ``--every`` minutes) the race copies each entrant's newest checkpoint; its minute is when that
@@ -60,6 +66,43 @@ def parse_translit(spec: str) -> dict:
     if not sep or not name or not words:
         raise SystemExit(f"--translit {spec!r}: expected NAME=RECIPE [KEY=VALUE ...]")
     return {"name": name, "kind": "translit", "recipe": words[0], "overrides": words[1:]}
+
+
+def parse_peer(spec: str) -> dict:
+    """``NAME[=KEY=VALUE ...]`` -> {"name", "kind": "opennmt", "changes": {key: value}}; values
+    are read as YAML (``5.0`` a number, ``tanh`` a string)."""
+    import yaml
+
+    name, sep, rest = spec.partition("=")
+    changes = {}
+    for word in shlex.split(rest) if sep else []:
+        key, equals, value = word.partition("=")
+        if not equals or not key:
+            raise SystemExit(f"--peer {spec!r}: expected NAME=KEY=VALUE [KEY=VALUE ...]")
+        changes[key] = yaml.safe_load(value)
+    if not name:
+        raise SystemExit(f"--peer {spec!r}: expected NAME=KEY=VALUE [KEY=VALUE ...]")
+    unknown = {k for k in changes if k.startswith("model.")} - {PEER_MODEL_KEY}
+    if unknown:
+        raise SystemExit(f"--peer {spec!r}: the model takes only {PEER_MODEL_KEY}")
+    return {"name": name, "kind": "opennmt", "changes": changes}
+
+
+PEER_MODEL_KEY = "model.attention_layer_activation"  # none (the reference) or tanh
+
+
+def apply_changes(config: dict, changes: dict):
+    """Sets a peer variant's dotted keys in its small256.yml ``config``. Returns the attention
+    layer's activation (None for the reference's linear layer)."""
+    changes = dict(changes)
+    activation = changes.pop(PEER_MODEL_KEY, None)
+    for key, value in changes.items():
+        *sections, leaf = key.split(".")
+        node = config
+        for section in sections:
+            node = node.setdefault(section, {})
+        node[leaf] = value
+    return None if activation == "none" else activation
 
 
 def newest_checkpoint(directory: str):
@@ -226,11 +269,20 @@ def start_opennmt(entrant: Entrant, tokenizer_dir: str, recipe_path: str, save_e
         "eval_features_file": files["dev"][0], "eval_labels_file": files["dev"][1],
         "source_vocabulary": vocabularies[0], "target_vocabulary": vocabularies[1]})
     config["train"]["save_checkpoints_steps"] = save_every
+    activation = apply_changes(config, entrant.spec.get("changes", {}))
     entrant.config = os.path.join(entrant.dir, "config.yml")
     with open(entrant.config, "w", encoding="utf-8") as f:
         yaml.safe_dump(config, f)
-    entrant.onmt = [os.path.join(tools, "onmt-main"), "--model",
-                    os.path.join(HERE, "opennmt", "small256.py"), "--config", entrant.config]
+    model = os.path.join(HERE, "opennmt", "small256.py")
+    if activation:
+        model = os.path.join(entrant.dir, "small256_variant.py")
+        with open(model, "w", encoding="utf-8") as f:
+            f.write(f"import sys\nsys.path.insert(0, {os.path.join(HERE, 'opennmt')!r})\n"
+                    f"from small256 import Small256\n\n\n"
+                    f"def model():\n    return Small256(attention_layer_activation="
+                    f"{activation!r})\n")
+    entrant.onmt = [os.path.join(tools, "onmt-main"), "--model", model,
+                    "--config", entrant.config]
     entrant.start([*entrant.onmt, "train"], config["model_dir"])
 
 
@@ -311,10 +363,9 @@ def plot(result: dict, path: str):
 
 def run_race(args, cores) -> list:
     """Starts every entrant, takes the marks, stops them. Returns the entrants."""
-    recipe = args.translit[0]["recipe"]
+    recipe = args.recipe
     tokenizer_dir = prepare_pieces(recipe, args.work)
-    specs = args.translit + ([{"name": "opennmt-tf", "kind": "opennmt", "venv": args.opennmt}]
-                             if args.opennmt else [])
+    specs = args.translit + [{**peer, "venv": args.opennmt} for peer in args.peer]
     entrants = [Entrant(spec, args.work, core) for spec, core in zip(specs, cores)]
     for entrant in entrants:
         os.makedirs(entrant.dir)
@@ -339,12 +390,23 @@ def run_race(args, cores) -> list:
     return entrants
 
 
+def data_recipe(args) -> str:
+    """The recipe whose pieces and test set every entrant uses: the first translit one's."""
+    return args.translit[0]["recipe"] if args.translit else DEFAULT_RECIPE
+
+
+DEFAULT_RECIPE = "recipes/multi30k_de-en_attention.yaml"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", required=True, help="a new directory for runs and results")
     parser.add_argument("--translit", action="append", default=[], type=parse_translit,
                         metavar="NAME=RECIPE [KEY=VALUE ...]")
     parser.add_argument("--opennmt", metavar="VENV", help="OpenNMT-tf 2.32's virtual env")
+    parser.add_argument("--peer", action="append", default=[], type=parse_peer,
+                        metavar="NAME=KEY=VALUE [KEY=VALUE ...]",
+                        help="a variant of the OpenNMT-tf reference (with --opennmt)")
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--every", type=float, default=5,
                         help="minutes between marks (more than --minutes: no marks, only the "
@@ -368,20 +430,27 @@ def main():
         with open(saved, encoding="utf-8") as f:
             state = json.load(f)
         args.translit = [e["spec"] for e in state["entrants"] if e["spec"]["kind"] == "translit"]
+        args.recipe = state.get("recipe") or data_recipe(args)
         entrants = [Entrant.from_state(e, args.work) for e in state["entrants"]]
         machine, args.minutes, args.every = state["machine"], state["minutes"], state["every"]
     else:
-        if not args.translit or len(args.translit) + bool(args.opennmt) > len(cores):
-            raise SystemExit(f"give 1 to {len(cores)} entrants (one per core), one translit "
-                             "at least")
+        if args.peer and not args.opennmt:
+            raise SystemExit("--peer needs --opennmt VENV")
+        if args.opennmt and not args.peer:
+            args.peer = [{"name": "opennmt-tf", "kind": "opennmt", "changes": {}}]
+        entrants_given = len(args.translit) + len(args.peer)
+        if not 1 <= entrants_given <= len(cores):
+            raise SystemExit(f"give 1 to {len(cores)} entrants (one per core)")
+        args.recipe = data_recipe(args)
         os.makedirs(args.work, exist_ok=True)
         entrants, machine = run_race(args, cores), describe()
         with open(saved, "w", encoding="utf-8") as f:
             json.dump({"machine": machine, "minutes": args.minutes, "every": args.every,
-                       "entrants": [e.state() for e in entrants]}, f, indent=1)
+                       "recipe": args.recipe, "entrants": [e.state() for e in entrants]},
+                      f, indent=1)
     from translit.recipe import load_recipe
 
-    data = load_recipe(args.translit[0]["recipe"]).data
+    data = load_recipe(args.recipe).data
     score_marks(entrants, {"test": data.test, **({"dev": data.valid} if args.dev else {})},
                 cores, metrics)
     result = {"machine": machine, "minutes": args.minutes, "every": args.every,

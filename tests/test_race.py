@@ -72,3 +72,20 @@ def test_training_rates_are_the_median_of_the_log_windows_after_the_first(tmp_pa
     with open(os.path.join(peer.dir, "train.log"), "a", encoding="utf-8") as f:
         f.write("Step = 200 ; steps/s = 3.02, tokens/s = 5851 (2880 source, 2971 target) ; x\n")
     assert peer.training_rate() == 2971
+
+
+def test_peer_variants_parse_and_change_the_reference_configuration():
+    peer = race.parse_peer("old=train.length_bucket_width=1 params.clip_gradients=5.0 "
+                           "model.attention_layer_activation=tanh")
+    assert peer == {"name": "old", "kind": "opennmt", "changes": {
+        "train.length_bucket_width": 1, "params.clip_gradients": 5.0,
+        "model.attention_layer_activation": "tanh"}}
+    config = {"params": {"optimizer": "Adam"}, "train": {"batch_size": 64}}
+    assert race.apply_changes(config, peer["changes"]) == "tanh"
+    assert config == {"params": {"optimizer": "Adam", "clip_gradients": 5.0},
+                      "train": {"batch_size": 64, "length_bucket_width": 1}}
+    assert race.apply_changes(config, {"model.attention_layer_activation": "none"}) is None
+    assert race.parse_peer("reference")["changes"] == {}
+    for bad in ("=train.batch_size=32", "old=clip", "old=model.layers=3"):
+        with pytest.raises(SystemExit, match="--peer"):
+            race.parse_peer(bad)
