@@ -21,8 +21,9 @@ issue 26's reference configuration does (benchmarks/opennmt/small256.py and smal
 LSTM, Luong attention with input feeding and a linear attention layer, embeddings 256, dropout
 0.2, 64 sentences per batch, Adam 1e-3, no clipping, no label smoothing, no length penalty).
 ``--peer NAME=KEY=VALUE ...`` enters a variant of that peer instead (several may run): a dotted
-key of small256.yml (``train.length_bucket_width=1``) or ``model.attention_layer_activation=
-tanh``; without ``--peer`` the reference itself runs, named ``opennmt-tf``.
+key of small256.yml (``train.length_bucket_width=1``), ``model.attention_layer_activation=tanh``
+or ``vocabulary=joint`` (the joint SentencePiece vocabulary on both sides); without ``--peer``
+the reference itself runs, named ``opennmt-tf``.
 
 Start-up counts: the clock of an entrant starts when its process starts. At every mark (each
 ``--every`` minutes) the race copies each entrant's newest checkpoint; its minute is when that
@@ -82,27 +83,35 @@ def parse_peer(spec: str) -> dict:
         changes[key] = yaml.safe_load(value)
     if not name:
         raise SystemExit(f"--peer {spec!r}: expected NAME=KEY=VALUE [KEY=VALUE ...]")
-    unknown = {k for k in changes if k.startswith("model.")} - {PEER_MODEL_KEY}
-    if unknown:
-        raise SystemExit(f"--peer {spec!r}: the model takes only {PEER_MODEL_KEY}")
+    for key, value in changes.items():
+        if (key in PEER_OPTIONS and value not in PEER_OPTIONS[key]) or (
+                key.startswith("model.") and key not in PEER_OPTIONS):
+            raise SystemExit(f"--peer {spec!r}: {key} takes none of {value!r}; the options "
+                             f"beside small256.yml's keys: {PEER_OPTIONS}")
     return {"name": name, "kind": "opennmt", "changes": changes}
 
 
-PEER_MODEL_KEY = "model.attention_layer_activation"  # none (the reference) or tanh
+# What a peer variant may change beyond small256.yml, and the choices (the reference's first):
+# the attention layer's activation, and the vocabularies (one per side of the pieces the
+# training data uses, or the joint SentencePiece vocabulary on both sides, as race.py had it).
+PEER_OPTIONS = {"model.attention_layer_activation": ("none", "tanh"),
+                "vocabulary": ("sides", "joint")}
 
 
-def apply_changes(config: dict, changes: dict):
-    """Sets a peer variant's dotted keys in its small256.yml ``config``. Returns the attention
-    layer's activation (None for the reference's linear layer)."""
-    changes = dict(changes)
-    activation = changes.pop(PEER_MODEL_KEY, None)
+def apply_changes(config: dict, changes: dict) -> dict:
+    """Sets a peer variant's dotted keys in its small256.yml ``config``. Returns the options
+    of :data:`PEER_OPTIONS`, the reference's where the variant does not change them."""
+    options = {key: choices[0] for key, choices in PEER_OPTIONS.items()}
     for key, value in changes.items():
+        if key in options:
+            options[key] = value
+            continue
         *sections, leaf = key.split(".")
         node = config
         for section in sections:
             node = node.setdefault(section, {})
         node[leaf] = value
-    return None if activation == "none" else activation
+    return options
 
 
 def newest_checkpoint(directory: str):
@@ -244,7 +253,7 @@ def start_opennmt(entrant: Entrant, tokenizer_dir: str, recipe_path: str, save_e
     """Starts OpenNMT-tf as issue 26's reference runs it: the translit run's SentencePiece pieces
     as text, one vocabulary per side built by ``onmt-build-vocab --size 0`` from what that side
     of the training data uses, benchmarks/opennmt/small256.{py,yml} with only the paths and the
-    checkpoint cadence set here."""
+    checkpoint cadence set here; a ``--peer`` variant with its changes."""
     import yaml
 
     from translit.recipe import load_recipe
@@ -257,24 +266,29 @@ def start_opennmt(entrant: Entrant, tokenizer_dir: str, recipe_path: str, save_e
                          entrant.dir)
     entrant.pieces = files
     tools = os.path.join(entrant.spec["venv"], "bin")
-    vocabularies = [os.path.join(entrant.dir, f"{side}.vocab") for side in ("src", "tgt")]
-    for pieces, vocabulary in zip(files["train"], vocabularies):
-        subprocess.run([os.path.join(tools, "onmt-build-vocab"), "--size", "0", "--save_vocab",
-                        vocabulary, pieces], check=True, capture_output=True)
     with open(os.path.join(HERE, "opennmt", "small256.yml"), encoding="utf-8") as f:
         config = yaml.safe_load(f)
+    options = apply_changes(config, entrant.spec.get("changes", {}))
+    vocabularies = [os.path.join(entrant.dir, f"{side}.vocab") for side in ("src", "tgt")]
+    if options["vocabulary"] == "joint":
+        vocabularies = [joint_vocabulary(os.path.join(tokenizer_dir, "joint.model"), tools,
+                                         entrant.dir)] * 2
+    else:
+        for pieces, vocabulary in zip(files["train"], vocabularies):
+            subprocess.run([os.path.join(tools, "onmt-build-vocab"), "--size", "0",
+                            "--save_vocab", vocabulary, pieces], check=True, capture_output=True)
     config["model_dir"] = os.path.join(entrant.dir, "model")
     config["data"].update({
         "train_features_file": files["train"][0], "train_labels_file": files["train"][1],
         "eval_features_file": files["dev"][0], "eval_labels_file": files["dev"][1],
         "source_vocabulary": vocabularies[0], "target_vocabulary": vocabularies[1]})
     config["train"]["save_checkpoints_steps"] = save_every
-    activation = apply_changes(config, entrant.spec.get("changes", {}))
     entrant.config = os.path.join(entrant.dir, "config.yml")
     with open(entrant.config, "w", encoding="utf-8") as f:
         yaml.safe_dump(config, f)
     model = os.path.join(HERE, "opennmt", "small256.py")
-    if activation:
+    activation = options["model.attention_layer_activation"]
+    if activation != "none":
         model = os.path.join(entrant.dir, "small256_variant.py")
         with open(model, "w", encoding="utf-8") as f:
             f.write(f"import sys\nsys.path.insert(0, {os.path.join(HERE, 'opennmt')!r})\n"
@@ -284,6 +298,23 @@ def start_opennmt(entrant: Entrant, tokenizer_dir: str, recipe_path: str, save_e
     entrant.onmt = [os.path.join(tools, "onmt-main"), "--model", model,
                     "--config", entrant.config]
     entrant.start([*entrant.onmt, "train"], config["model_dir"])
+
+
+def joint_vocabulary(model_path: str, tools: str, directory: str) -> str:
+    """The joint SentencePiece model's pieces as an OpenNMT-tf vocabulary file (converted by
+    ``onmt-build-vocab --from_format sentencepiece``). Returns its path."""
+    import sentencepiece
+
+    processor = sentencepiece.SentencePieceProcessor(model_file=model_path)
+    pieces = os.path.join(directory, "joint.sp.vocab")
+    with open(pieces, "w", encoding="utf-8") as f:
+        for i in range(processor.get_piece_size()):
+            f.write(f"{processor.id_to_piece(i)}\t{processor.get_score(i)}\n")
+    vocabulary = os.path.join(directory, "joint.vocab")
+    subprocess.run([os.path.join(tools, "onmt-build-vocab"), "--from_vocab", pieces,
+                    "--from_format", "sentencepiece", "--save_vocab", vocabulary],
+                   check=True, capture_output=True)
+    return vocabulary
 
 
 def translate_job(entrant: Entrant, mark: dict, split_name: str, split):

@@ -76,16 +76,19 @@ def test_training_rates_are_the_median_of_the_log_windows_after_the_first(tmp_pa
 
 def test_peer_variants_parse_and_change_the_reference_configuration():
     peer = race.parse_peer("old=train.length_bucket_width=1 params.clip_gradients=5.0 "
-                           "model.attention_layer_activation=tanh")
+                           "model.attention_layer_activation=tanh vocabulary=joint")
     assert peer == {"name": "old", "kind": "opennmt", "changes": {
         "train.length_bucket_width": 1, "params.clip_gradients": 5.0,
-        "model.attention_layer_activation": "tanh"}}
+        "model.attention_layer_activation": "tanh", "vocabulary": "joint"}}
     config = {"params": {"optimizer": "Adam"}, "train": {"batch_size": 64}}
-    assert race.apply_changes(config, peer["changes"]) == "tanh"
+    assert race.apply_changes(config, peer["changes"]) == {
+        "model.attention_layer_activation": "tanh", "vocabulary": "joint"}
     assert config == {"params": {"optimizer": "Adam", "clip_gradients": 5.0},
                       "train": {"batch_size": 64, "length_bucket_width": 1}}
-    assert race.apply_changes(config, {"model.attention_layer_activation": "none"}) is None
+    assert race.apply_changes(config, {}) == {"model.attention_layer_activation": "none",
+                                              "vocabulary": "sides"}
     assert race.parse_peer("reference")["changes"] == {}
-    for bad in ("=train.batch_size=32", "old=clip", "old=model.layers=3"):
+    for bad in ("=train.batch_size=32", "old=clip", "old=model.layers=3", "old=vocabulary=8k",
+                "old=model.attention_layer_activation=relu"):
         with pytest.raises(SystemExit, match="--peer"):
             race.parse_peer(bad)
