@@ -75,19 +75,15 @@ def parse_peer(spec: str) -> dict:
     import yaml
 
     name, sep, rest = spec.partition("=")
-    changes = {}
-    for word in shlex.split(rest) if sep else []:
-        key, equals, value = word.partition("=")
-        if not equals or not key:
-            raise SystemExit(f"--peer {spec!r}: expected NAME=KEY=VALUE [KEY=VALUE ...]")
-        changes[key] = yaml.safe_load(value)
-    if not name:
+    pairs = [word.partition("=") for word in (shlex.split(rest) if sep else [])]
+    if not name or any(not key or not equals for key, equals, _ in pairs):
         raise SystemExit(f"--peer {spec!r}: expected NAME=KEY=VALUE [KEY=VALUE ...]")
+    changes = {key: yaml.safe_load(value) for key, _, value in pairs}
     for key, value in changes.items():
         if (key in PEER_OPTIONS and value not in PEER_OPTIONS[key]) or (
                 key.startswith("model.") and key not in PEER_OPTIONS):
-            raise SystemExit(f"--peer {spec!r}: {key} takes none of {value!r}; the options "
-                             f"beside small256.yml's keys: {PEER_OPTIONS}")
+            raise SystemExit(f"--peer {spec!r}: {key}={value} is not a variant this race "
+                             f"runs; beside small256.yml's keys it takes {PEER_OPTIONS}")
     return {"name": name, "kind": "opennmt", "changes": changes}
 
 
