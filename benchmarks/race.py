@@ -266,9 +266,8 @@ def start_opennmt(entrant: Entrant, tokenizer_dir: str, recipe_path: str, save_e
         config = yaml.safe_load(f)
     options = apply_changes(config, entrant.spec.get("changes", {}))
     vocabularies = [os.path.join(entrant.dir, f"{side}.vocab") for side in ("src", "tgt")]
-    if options["vocabulary"] == "joint":
-        vocabularies = [joint_vocabulary(os.path.join(tokenizer_dir, "joint.model"), tools,
-                                         entrant.dir)] * 2
+    if options["vocabulary"] == "joint":  # write_pieces's: every piece but translit's specials
+        vocabularies = [files["vocab"]] * 2
     else:
         for pieces, vocabulary in zip(files["train"], vocabularies):
             subprocess.run([os.path.join(tools, "onmt-build-vocab"), "--size", "0",
@@ -294,23 +293,6 @@ def start_opennmt(entrant: Entrant, tokenizer_dir: str, recipe_path: str, save_e
     entrant.onmt = [os.path.join(tools, "onmt-main"), "--model", model,
                     "--config", entrant.config]
     entrant.start([*entrant.onmt, "train"], config["model_dir"])
-
-
-def joint_vocabulary(model_path: str, tools: str, directory: str) -> str:
-    """The joint SentencePiece model's pieces as an OpenNMT-tf vocabulary file (converted by
-    ``onmt-build-vocab --from_format sentencepiece``). Returns its path."""
-    import sentencepiece
-
-    processor = sentencepiece.SentencePieceProcessor(model_file=model_path)
-    pieces = os.path.join(directory, "joint.sp.vocab")
-    with open(pieces, "w", encoding="utf-8") as f:
-        for i in range(processor.get_piece_size()):
-            f.write(f"{processor.id_to_piece(i)}\t{processor.get_score(i)}\n")
-    vocabulary = os.path.join(directory, "joint.vocab")
-    subprocess.run([os.path.join(tools, "onmt-build-vocab"), "--from_vocab", pieces,
-                    "--from_format", "sentencepiece", "--save_vocab", vocabulary],
-                   check=True, capture_output=True)
-    return vocabulary
 
 
 def translate_job(entrant: Entrant, mark: dict, split_name: str, split):
