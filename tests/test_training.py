@@ -198,3 +198,21 @@ def test_attention_activation_none_builds_a_linear_attentional_vector_and_learns
     assert layers["none"].activation.__name__ == "linear"
     assert layers["tanh"].activation.__name__ == "tanh"
     assert attention_run["record"]["test_accuracy"] >= 90
+
+
+def test_sentence_normalization_scales_gradients_by_tokens_per_sentence(tmp_path):
+    """`train.loss_normalization: sentences` divides the summed loss by the batch's sentences:
+    the same first step as `tokens` (same seed, same batch) has the same loss per token and a
+    gradient a sentence's length larger (a batch holds one length: 4-8 tokens with EOS)."""
+    first = {}
+    for normalization in ("tokens", "sentences"):
+        directory = tmp_path / normalization
+        directory.mkdir()
+        path = write_recipe(directory, train={"max_steps": 1, "log_every": 1, "clip_norm": 1e9,
+                                              "loss_normalization": normalization})
+        train(load_recipe(path), str(directory / "run"))
+        with open(RunDir(str(directory / "run")).metrics_path) as f:
+            first[normalization] = next(json.loads(line) for line in f if '"train"' in line)
+    assert first["sentences"]["loss"] == pytest.approx(first["tokens"]["loss"], rel=1e-4)
+    ratio = first["sentences"]["grad_norm"] / first["tokens"]["grad_norm"]
+    assert ratio == pytest.approx(round(ratio), rel=1e-3) and 4 <= round(ratio) <= 8, ratio

@@ -128,7 +128,8 @@ class Trainer:
             tf.cast(tf.shape(source)[0], tf.float32)])
         counts = context.all_reduce(_SUM, local_counts)  # (4,)
         scale = self.optimizer.dynamic_scale if self.loss_scaling else 1.0
-        loss, gradients = self._gradients(source, target_in, target_out, counts[1],
+        normalizer = counts[3] if self.recipe.train.loss_normalization == "sentences" else None
+        loss, gradients = self._gradients(source, target_in, target_out, counts[1], normalizer,
                                           tf.convert_to_tensor(scale, tf.float32))
         gradients = context.all_reduce(_SUM, gradients)
         norm = self._update(gradients, tf.convert_to_tensor(scale, tf.float32))
@@ -146,14 +147,18 @@ class Trainer:
         self.optimizer.apply(gradients, self.model.trainable_variables)
         return norm / scale
 
-    def _forward_backward(self, source, target_in, target_out, global_tokens, scale):
-        """Loss share of this replica's batch and its gradients (times the loss scale)."""
+    def _forward_backward(self, source, target_in, target_out, global_tokens, normalizer,
+                          scale):
+        """This replica's share of the loss per target token, and the gradients (times the
+        loss scale) of its summed loss divided by ``normalizer`` (the global batch's sentences)
+        or, when None, by ``global_tokens``."""
         with tf.GradientTape() as tape:
             loss_sum, _ = token_loss(self.model, source, target_in, target_out,
                                      self.recipe.train.label_smoothing, training=True,
                                      only_tokens=not self.recipe.train.xla)
             loss = loss_sum / global_tokens
-            scaled_loss = loss * scale
+            objective = loss if normalizer is None else loss_sum / normalizer
+            scaled_loss = objective * scale
         # Dense embedding gradients: repeated tokens summed, so the global norm is the true one.
         gradients = tape.gradient(scaled_loss, self.model.trainable_variables)
         return loss, [tf.convert_to_tensor(g) for g in gradients]
