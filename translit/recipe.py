@@ -180,9 +180,9 @@ class TrainConfig:
                                   high=0.99)
     loss_normalization: Literal["tokens", "sentences"] = _key(
         "what the summed token losses of a step are divided by: its target `tokens`, or its "
-        "`sentences` (OpenNMT-tf's and OpenNMT-py's `sents`: each sentence's summed loss, "
-        "averaged; longer batches weigh more and gradients are about a sentence's length times "
-        "larger, which `clip_norm` sees)", "tokens")
+        "`sentences` (each sentence's summed loss, averaged, as OpenNMT-tf does with batches "
+        "of examples and OpenNMT-py's `normalization: sents`; longer batches weigh more, and "
+        "gradients are a sentence's length times larger, which `clip_norm` sees)", "tokens")
     precision: Literal["float32", "mixed_float16", "mixed_bfloat16", "auto"] = _key(
         "`mixed_bfloat16` or `mixed_float16` (with dynamic loss scaling) compute in half "
         "precision and keep float32 weights; `translate` and `export` run in float32. `auto` "
