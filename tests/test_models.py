@@ -10,7 +10,8 @@ import tensorflow as tf
 from click.testing import CliRunner
 
 from translit.cli import main
-from translit.models import Seq2Seq, build_model
+from translit.checkpoints import restore_weights
+from translit.models import Seq2Seq, build_model, trackable_weights
 from translit.models.cells import LSTM, CIFGCell
 
 from conftest import write_lines, write_recipe
@@ -141,6 +142,24 @@ def test_model_options_train_and_translate(name, tmp_path):
     result = runner.invoke(main, ["translate", source, "-m", str(tmp_path / "run"), "--beam", "3"])
     assert result.exit_code == 0, result.output
     assert len(result.output.splitlines()) == 2
+
+
+@pytest.mark.parametrize("name", OPTIONS)
+def test_a_checkpoint_restores_every_weight(name, tmp_path):
+    """Every weight has its own path, so a checkpoint (weights named by path) holds them all and
+    a model built again from the options translates as the saved one. (A two-layer decoder with
+    input feeding once gave both layers' cells one path: the saved checkpoint kept one layer.)"""
+    options = {"embedding_dim": 8, "units": 16, "layers": 2, "dropout": 0.0, **OPTIONS[name]}
+    saved, rebuilt = (build_model(10, 12, **options) for _ in range(2))
+    paths = [w.path for w in saved.weights]
+    assert len(set(paths)) == len(paths), paths
+    path = tf.train.Checkpoint(model=trackable_weights(saved)).save(str(tmp_path / "ckpt"))
+    restore_weights(rebuilt, path)
+    for before, after in zip(saved.weights, rebuilt.weights):
+        np.testing.assert_array_equal(before.numpy(), after.numpy(), err_msg=before.path)
+    source, target_in = tf.constant([[4, 5, 6, 3]]), tf.constant([[2, 4, 5]])
+    np.testing.assert_allclose(rebuilt((source, target_in)), saved((source, target_in)),
+                               rtol=1e-6)
 
 
 @pytest.mark.parametrize("options", [{}, {"attention": "bahdanau", "input_feeding": True,

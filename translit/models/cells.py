@@ -119,6 +119,12 @@ def run_layer(layer, x, mask=None, initial_state=None, training=False):
 
 
 def cell_step(layer, x, state):
-    """One step of a :func:`recurrent_layer`'s cell. Returns (output (batch, units), state)."""
-    output, state = layer.cell(x, state)
+    """One step of a :func:`recurrent_layer`'s cell. Returns (output (batch, units), state).
+
+    A cell first built here (a decoder with input feeding runs only steps) takes its weights'
+    paths under the layer's name, as when the whole layer runs: ``decoder/lstm_1/lstm_cell``,
+    not ``decoder/lstm_cell`` for every layer (checkpoints name weights by path).
+    """
+    with keras.name_scope(layer.name, caller=layer):
+        output, state = layer.cell(x, state)
     return output, list(state)

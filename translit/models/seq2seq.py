@@ -116,6 +116,9 @@ def trackable_weights(model: keras.Model) -> tf.Module:
     object tracking, so checkpoints name weights by path instead:
     ``seq2seq/encoder/lstm_0/lstm_cell/kernel``.
     """
+    paths = [weight.path for weight in model.weights]
+    if len(set(paths)) != len(paths):  # a checkpoint would keep only one of each such weight
+        raise ValueError(f"weights share a path: {sorted({p for p in paths if paths.count(p) > 1})}")
     module = tf.Module(name="weights")
-    module.by_path = {weight.path: weight for weight in model.weights}
+    module.by_path = dict(zip(paths, model.weights))
     return module
