@@ -9,8 +9,8 @@ import pytest
 import tensorflow as tf
 from click.testing import CliRunner
 
-from translit.cli import main
 from translit.checkpoints import restore_weights
+from translit.cli import main
 from translit.models import Seq2Seq, build_model, trackable_weights
 from translit.models.cells import LSTM, CIFGCell
 
