@@ -266,12 +266,14 @@ def start_opennmt(entrant: Entrant, tokenizer_dir: str, recipe_path: str, save_e
         config = yaml.safe_load(f)
     options = apply_changes(config, entrant.spec.get("changes", {}))
     vocabularies = [os.path.join(entrant.dir, f"{side}.vocab") for side in ("src", "tgt")]
+    # Built by OpenNMT-tf's tool, which puts its <blank>, <s>, </s> first as its models expect.
+    builds = [[pieces] for pieces in files["train"]]
     if options["vocabulary"] == "joint":  # write_pieces's: every piece but translit's specials
-        vocabularies = [files["vocab"]] * 2
-    else:
-        for pieces, vocabulary in zip(files["train"], vocabularies):
-            subprocess.run([os.path.join(tools, "onmt-build-vocab"), "--size", "0",
-                            "--save_vocab", vocabulary, pieces], check=True, capture_output=True)
+        vocabularies[1] = vocabularies[0] = os.path.join(entrant.dir, "joint.vocab")
+        builds = [["--from_vocab", files["vocab"]]]
+    for source, vocabulary in zip(builds, vocabularies):
+        subprocess.run([os.path.join(tools, "onmt-build-vocab"), "--size", "0",
+                        "--save_vocab", vocabulary, *source], check=True, capture_output=True)
     config["model_dir"] = os.path.join(entrant.dir, "model")
     config["data"].update({
         "train_features_file": files["train"][0], "train_labels_file": files["train"][1],
