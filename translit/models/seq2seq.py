@@ -117,8 +117,9 @@ def trackable_weights(model: keras.Model) -> tf.Module:
     ``seq2seq/encoder/lstm_0/lstm_cell/kernel``.
     """
     paths = [weight.path for weight in model.weights]
-    if len(set(paths)) != len(paths):  # a checkpoint would keep only one of each such weight
-        raise ValueError(f"weights share a path: {sorted({p for p in paths if paths.count(p) > 1})}")
+    shared = sorted({path for path in paths if paths.count(path) > 1})
+    if shared:  # a checkpoint would keep only one weight of each such path
+        raise ValueError(f"weights share a path: {shared}")
     module = tf.Module(name="weights")
     module.by_path = dict(zip(paths, model.weights))
     return module
