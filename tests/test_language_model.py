@@ -109,7 +109,28 @@ def test_the_language_model_chooses_words_in_context(trained_run, tmp_path):
     result = CliRunner().invoke(main, ["translate", source, "-m", run_dir, "--beam", "3",
                                        "--unit", "word", "--lm", lm_dir, "--lm-weight", "5"])
     assert result.exit_code == 0 and result.stdout == f"{context}, {second.text}.\n"
-    assert with_lm.describe()["lm"] == {"path": lm_dir, "weight": 5.0}
+    assert with_lm.describe()["lm"] == {"path": lm_dir, "weight": 5.0, "beam": 1}
+
+
+def test_a_beam_over_the_line_revises_an_earlier_word(trained_run, tmp_path):
+    """Choosing word by word takes the likelier first word and is stuck with a next word the
+    LM never saw after it; a beam of two line hypotheses keeps the other first word, after
+    which the LM expects the next one."""
+    run_dir = trained_run["run_dir"]
+    model = translit.load(run_dir, beam=3, unit="word")
+    first, second = model.translate(["abcd"], n_best=3)[0][:2]
+    context = model.translate(["hhga"])[0]
+    lm_dir = train_lm(str(tmp_path), [f"{first.text} {first.text}"] * 300 +
+                      [f"{second.text} {context}"] * 100)
+    word_by_word = translit.load(run_dir, beam=3, unit="word", lm=lm_dir, lm_weight=5.0)
+    assert word_by_word.translate("abcd hhga") == f"{first.text} {context}"
+    source = write_lines(tmp_path / "in.txt", ["abcd hhga"])
+    result = CliRunner().invoke(main, ["translate", source, "-m", run_dir, "--beam", "3",
+                                       "--unit", "word", "--lm", lm_dir, "--lm-weight", "5",
+                                       "--lm-beam", "2"])
+    assert result.exit_code == 0 and result.stdout == f"{second.text} {context}\n"
+    refused = CliRunner().invoke(main, ["translate", source, "-m", run_dir, "--lm-beam", "2"])
+    assert refused.exit_code == 1 and "has no language model" in refused.output
 
 
 def test_exports_refuse_a_language_model_unless_asked(trained_run, tmp_path):

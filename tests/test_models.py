@@ -117,6 +117,22 @@ def test_tied_embeddings_share_the_matrix():
     assert "seq2seq/decoder/pre_projection/kernel" in paths  # 16 units -> 8 embedding dims
 
 
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_input_feeding_teacher_forcing_equals_the_steps_of_search(cell):
+    """Training's loop (an LSTM first layer's input projection taken out of it) and search's
+    steps compute the same logits with the same weights."""
+    model = build_model(10, 12, embedding_dim=8, units=16, layers=2, dropout=0.0, cell=cell,
+                        attention="general", input_feeding=True)
+    assert f"seq2seq/decoder/{cell}_0/{cell}_cell/kernel" in [w.path for w in model.weights]
+    source = tf.constant([[4, 5, 6, 3], [7, 3, 0, 0]])
+    target_in = tf.constant([[2, 4, 5], [2, 6, 7]])
+    forced, _ = model.forced(source, target_in)  # (2, 3, 12)
+    context, state = model.encode(source)
+    for t in range(3):
+        logits, state, _ = model.decode_step(target_in[:, t], state, context)
+        np.testing.assert_allclose(logits, forced[:, t], rtol=1e-5, atol=1e-5)
+
+
 OPTIONS = {
     "lstm-state-vector": {},
     "gru-dot": {"cell": "gru", "attention": "dot"},

@@ -20,6 +20,7 @@ from typing import Iterable, Iterator, List, NamedTuple, Optional, Sequence, Uni
 from translit.corpus import batched
 from translit.errors import UserError
 from translit.native_log import start_tensorflow
+from translit.recipe import DecodeConfig
 
 log = logging.getLogger(__name__)
 EXPORT_BATCH_SIZE = 64
@@ -39,7 +40,7 @@ class LoadedModel:
     def __init__(self, paths: Sequence[str], beam: Optional[int], checkpoint: Optional[str],
                  unit: Optional[str] = None, word_prior: Optional[str] = None,
                  word_prior_weight: Optional[float] = None, lm: Optional[str] = None,
-                 lm_weight: Optional[float] = None):
+                 lm_weight: Optional[float] = None, lm_beam: Optional[int] = None):
         from translit.on_device import is_litert_export
 
         self.paths = tuple(paths)
@@ -49,6 +50,7 @@ class LoadedModel:
         self._max_word = None  # the source pieces the model reads
         self._prior = None  # a WordPrior that reranks the beam
         self._lm = None  # text mode: a WordLanguageModel that chooses words in context
+        self._lm_beam = DecodeConfig().lm_beam  # its beam over each line (the recipe's)
         self._on_device = None  # a LiteRT export's OnDeviceModel
         self._litert = any(is_litert_export(path) for path in self.paths)
         self._exported = self._litert or any(_is_saved_model(path) for path in self.paths)
@@ -65,6 +67,7 @@ class LoadedModel:
             self.unit = unit
         self._override("word_prior", word_prior, word_prior_weight)
         self._override("lm", lm, lm_weight)
+        self._override_lm_beam(lm_beam)
 
     def _check_export_options(self, beam, checkpoint) -> str:
         """An export is one model whose beam and weights are fixed. Returns its path."""
@@ -121,6 +124,7 @@ class LoadedModel:
         self._max_word = translator.max_source_tokens
         if recipe.decode.word_prior:
             self._set_prior(recipe.decode.word_prior, recipe.decode.word_prior_weight)
+        self._lm_beam = recipe.decode.lm_beam
         if recipe.decode.lm:
             self._set_lm(recipe.decode.lm, recipe.decode.lm_weight)
         self.beam_size = translator.decode.beam_size
@@ -145,13 +149,11 @@ class LoadedModel:
         start_tensorflow()  # a LiteRT export's model did not need it
         from translit.word_lm import WordLanguageModel
 
-        self._lm = WordLanguageModel(path, weight)
+        self._lm = WordLanguageModel(path, weight, self._lm_beam)
 
     def _override(self, name: str, path: Optional[str], weight: Optional[float]) -> None:
         """``word_prior``/``lm`` (``name``) and its weight given to :func:`load`: a new one (with
         the recipe key's default weight), or a new weight for the one loaded."""
-        from translit.recipe import DecodeConfig
-
         _check_weight(f"{name}_weight", weight)
         attribute, load_it = {"word_prior": ("_prior", self._set_prior),
                               "lm": ("_lm", self._set_lm)}[name]
@@ -162,6 +164,13 @@ class LoadedModel:
                 raise UserError(f"{name}_weight: this model has none; give {name} "
                                 f"(--{name.replace('_', '-')}) too")
             getattr(self, attribute).weight = weight
+
+    def _override_lm_beam(self, lm_beam: Optional[int]) -> None:
+        _check_count("lm_beam", lm_beam)
+        if lm_beam is not None:
+            if self._lm is None:
+                raise UserError("lm_beam: this model has no language model; give lm (--lm) too")
+            self._lm_beam = self._lm.beam = lm_beam
 
     @property
     def kind(self) -> str:
@@ -180,7 +189,8 @@ class LoadedModel:
         return {"kind": self.kind, "beam_size": self.beam_size,
                 "has_attention": self.has_attention, "unit": self.unit,
                 "word_prior_weight": self._prior.weight if self._prior else None,
-                "lm": {"path": self._lm.path, "weight": self._lm.weight} if self._lm else None,
+                "lm": ({"path": self._lm.path, "weight": self._lm.weight, "beam": self._lm.beam}
+                       if self._lm else None),
                 "models": models}
 
     def translate(self, texts: Union[str, Sequence[str]], *, beam: Optional[int] = None,
@@ -415,7 +425,8 @@ def _checked_texts(texts) -> List[str]:
 def load(paths: Union[str, Sequence[str]], *, beam: Optional[int] = None,
          checkpoint: Optional[str] = None, unit: Optional[str] = None,
          word_prior: Optional[str] = None, word_prior_weight: Optional[float] = None,
-         lm: Optional[str] = None, lm_weight: Optional[float] = None) -> LoadedModel:
+         lm: Optional[str] = None, lm_weight: Optional[float] = None,
+         lm_beam: Optional[int] = None) -> LoadedModel:
     """Loads a model for translation.
 
     Args:
@@ -433,6 +444,8 @@ def load(paths: Union[str, Sequence[str]], *, beam: Optional[int] = None,
       lm, lm_weight: text mode: a word-level language model run that chooses each word's
         transliteration in context, and its weight (default: the recipe's ``decode.lm`` and
         ``decode.lm_weight``).
+      lm_beam: word sequences the language model keeps per line (default: the recipe's
+        ``decode.lm_beam``; 1 chooses each word given the words chosen before it).
     Raises:
       UserError: a path is not a run directory or an export, or the options do not fit it.
 
@@ -448,4 +461,4 @@ def load(paths: Union[str, Sequence[str]], *, beam: Optional[int] = None,
     if not all(is_litert_export(path) for path in paths):  # LiteRT exports run without it
         start_tensorflow()  # quietly, unless the caller set TF_CPP_MIN_LOG_LEVEL
     return LoadedModel(paths, beam, checkpoint, unit, word_prior, word_prior_weight, lm,
-                       lm_weight)
+                       lm_weight, lm_beam)

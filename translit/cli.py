@@ -154,6 +154,9 @@ TEXT_OPTIONS = (
     click.option("--lm-weight", type=click.FloatRange(min=0),
                  help="Weight of the language model's log-probability (default: the recipe's "
                       "decode.lm_weight)."),
+    click.option("--lm-beam", type=click.IntRange(min=1),
+                 help="Word sequences the language model keeps per line (default: the "
+                      "recipe's decode.lm_beam; 1 = each word given the words chosen before)."),
 )
 
 

@@ -232,8 +232,11 @@ class DecodeConfig:
         "with `unit: word`, the run directory of a word-level language model of the target "
         "script (`model.kind: lm`, `tokenizer.type: word`): each line's words are chosen left "
         "to right among their beams by model log-probability (+ the word prior) + `lm_weight` "
-        "× log P(word | the words chosen before it)", None)
+        "× log P(word | the words before it), keeping the `lm_beam` best word sequences", None)
     lm_weight: float = _key("see `lm`", 0.5, low=0.0)
+    lm_beam: int = _key(
+        "see `lm`: word sequences kept per line (1: each word chosen given the words chosen "
+        "before it)", 1, low=1)
     full_stop: str = _key(
         "with `unit: word`, what a \".\" that ends a sentence becomes (`।` for Hindi; empty "
         "keeps it)", "")

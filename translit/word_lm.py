@@ -1,11 +1,13 @@
 """Choosing each word's transliteration in the context of the words before it, with a
 word-level language model of the target script (a ``model.kind: lm`` run).
 
-For every line, left to right, each word's candidates (its beam, best first) are ranked by their
-score + ``weight`` × log P_LM(candidate | the candidates chosen before it); a candidate outside
-the model's vocabulary gets an equal share of <unk>: log P_LM(<unk> | ...) − log(the number of
-distinct words of the training text outside the vocabulary). All lines advance together, one
-word position per call of the model, in batches of lines of similar word counts.
+For every line, left to right, each word's candidates (its beam, best first) are scored by their
+score + ``weight`` × log P_LM(candidate | the words before it); a candidate outside the model's
+vocabulary gets an equal share of <unk>: log P_LM(<unk> | ...) − log(the number of distinct
+words of the training text outside the vocabulary). A beam keeps the ``beam`` best word
+sequences of each line by their summed scores (1: each word chosen given those chosen before
+it). All lines advance together, one word position per call of the model, in batches of lines
+of similar word counts.
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ class WordLanguageModel:
     Args:
       run_dir: a run of a recipe with ``model.kind: lm`` and ``tokenizer.type: word``.
       weight: of log P_LM in the ranking.
+      beam: word sequences kept per line (1: each word chosen given the words chosen before).
     """
 
-    def __init__(self, run_dir: str, weight: float):
+    def __init__(self, run_dir: str, weight: float, beam: int = 1):
         from translit.translator import load_model
 
         run = RunDir(run_dir)
@@ -47,7 +50,7 @@ class WordLanguageModel:
         self.model, (_, tokenizer) = load_model(run, recipe)
         self.ids = {word: i for i, word in enumerate(tokenizer.words, start=len(SPECIALS))}
         self.unknown_share = -math.log(max(tokenizer.unknown_types, 1))
-        self.weight = weight
+        self.weight, self.beam = weight, beam
         self.path = run_dir
 
     def choose(self, lines: Sequence[Sequence[Sequence[Scored]]]) -> List[List[Scored]]:
@@ -65,30 +68,59 @@ class WordLanguageModel:
         return chosen
 
     def _choose_batch(self, lines) -> List[List[Scored]]:
+        """A beam of ``self.beam`` word sequences per line, advanced one word at a time."""
+        count, beam = len(lines), self.beam
         width = max(len(candidates) for words in lines for candidates in words)
-        tokens = tf.fill([len(lines)], BOS_ID)
-        _, state = self.model.encode(tf.zeros([len(lines), 1], tf.int32))
-        chosen: List[List[Scored]] = [[] for _ in lines]
-        rows = np.arange(len(lines))
-        for position in range(max(len(words) for words in lines)):
-            ids = np.full([len(lines), width], PAD_ID, np.int32)  # (lines, candidates)
-            scores = np.full([len(lines), width], -np.inf)
-            for row, words in enumerate(lines):
-                if position < len(words):
-                    candidates = words[position]
-                    ids[row, :len(candidates)] = [self.ids.get(text, UNK_ID)
-                                                  for text, _ in candidates]
-                    scores[row, :len(candidates)] = [score for _, score in candidates]
-            log_probs, state = _step(self.model, tokens, state, tf.constant(ids))
-            log_probs = log_probs.numpy() + np.where(ids == UNK_ID, self.unknown_share, 0.0)
-            totals = scores + self.weight * log_probs
-            best = totals.argmax(axis=1)  # (lines,)
-            for row, words in enumerate(lines):
-                if position < len(words):
-                    chosen[row].append((words[position][best[row]][0],
-                                        float(totals[row, best[row]])))
-            tokens = tf.constant(ids[rows, best])  # ended lines feed padding
-        return chosen
+        lengths = np.array([len(words) for words in lines])
+        tokens = tf.fill([count * beam], BOS_ID)
+        _, state = self.model.encode(tf.zeros([count * beam, 1], tf.int32))
+        totals = np.full([count, beam], -np.inf)  # (lines, beam): one hypothesis to start
+        totals[:, 0] = 0.0
+        steps = []  # per position: parents, choices, word scores, each (lines, beam)
+        for position in range(lengths.max()):
+            ids, scores = self._candidates(lines, position, width)  # each (lines, width)
+            log_probs, state = _step(self.model, tokens, state,
+                                     tf.constant(np.repeat(ids, beam, axis=0)))
+            log_probs = log_probs.numpy().reshape(count, beam, width)
+            unknown = np.where(ids == UNK_ID, self.unknown_share, 0.0)[:, None, :]
+            in_context = scores[:, None, :] + self.weight * (log_probs + unknown)
+            ended = position >= lengths  # (lines,): their hypotheses carry over unchanged
+            in_context[ended] = scores[ended][:, None, :]
+            expanded = (totals[:, :, None] + in_context).reshape(count, beam * width)
+            best = np.argsort(-expanded, axis=1, kind="stable")[:, :beam]  # (lines, beam)
+            totals = np.take_along_axis(expanded, best, axis=1)
+            steps.append((best // width, best % width,
+                          np.take_along_axis(in_context.reshape(count, -1), best, axis=1)))
+            rows = (np.arange(count)[:, None] * beam + best // width).reshape(-1)
+            state = tf.nest.map_structure(lambda s: tf.gather(s, rows), state)
+            tokens = tf.constant(np.take_along_axis(ids, best % width, axis=1).reshape(-1))
+        return [_backtrack(words, steps, row) for row, words in enumerate(lines)]
+
+    def _candidates(self, lines, position, width):
+        """The candidates' word ids and scores at one position, padded to (lines, width). A
+        line already ended has one candidate of score 0."""
+        ids = np.full([len(lines), width], PAD_ID, np.int32)
+        scores = np.full([len(lines), width], -np.inf)
+        for row, words in enumerate(lines):
+            if position < len(words):
+                candidates = words[position]
+                ids[row, :len(candidates)] = [self.ids.get(text, UNK_ID)
+                                              for text, _ in candidates]
+                scores[row, :len(candidates)] = [score for _, score in candidates]
+            else:
+                scores[row, 0] = 0.0
+        return ids, scores
+
+
+def _backtrack(words, steps, row) -> List[Scored]:
+    """The best hypothesis of one line: its words, each with its score in context."""
+    chosen, hypothesis = [], 0  # the beam is sorted: the best is first
+    for parents, choices, scores in reversed(steps):
+        chosen.append((choices[row, hypothesis], scores[row, hypothesis]))
+        hypothesis = parents[row, hypothesis]
+    chosen.reverse()
+    return [(candidates[choice][0], float(score))
+            for candidates, (choice, score) in zip(words, chosen)]
 
 
 @tf.function(reduce_retracing=True, autograph=False)

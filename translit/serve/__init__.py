@@ -25,6 +25,7 @@ def serve(paths: Sequence[str], host: str, port: int, *, beam: Optional[int] = N
           checkpoint: Optional[str] = None, unit: Optional[str] = None,
           word_prior: Optional[str] = None, word_prior_weight: Optional[float] = None,
           lm: Optional[str] = None, lm_weight: Optional[float] = None,
+          lm_beam: Optional[int] = None,
           name: Optional[str] = None,
           api_key_file: Optional[str] = None, insecure: bool = False,
           max_batch_size: int = 64, max_delay_ms: float = 5.0, max_queue: int = 1024,
@@ -45,7 +46,8 @@ def serve(paths: Sequence[str], host: str, port: int, *, beam: Optional[int] = N
                         "--api-key-file FILE (requests then need 'Authorization: Bearer KEY'), "
                         "or --insecure to serve without a key")
     model = load(list(paths), beam=beam, checkpoint=checkpoint, unit=unit, word_prior=word_prior,
-                 word_prior_weight=word_prior_weight, lm=lm, lm_weight=lm_weight)
+                 word_prior_weight=word_prior_weight, lm=lm, lm_weight=lm_weight,
+                 lm_beam=lm_beam)
     if model.kind == "litert":
         raise UserError(f"{paths[0]} is a LiteRT export, which translates one sentence at a "
                         "time for apps; serve its run directory or a SavedModel export "
