@@ -2,6 +2,7 @@
 
 Usage: python benchmarks/text_mode.py --run RUN --source SENTENCES.latn --ref SENTENCES.deva
            [--beam N] [--word-prior TEXT] [--word-prior-weight W] [--lm RUN] [--lm-weight W]
+           [--lm-beam N]
            [--checkpoint average] [--repeats 2]
 
 Prints one JSON object: the scores of the transliterated sentences against the reference (WER
@@ -33,6 +34,7 @@ def main():
     parser.add_argument("--word-prior-weight", type=float)
     parser.add_argument("--lm", help="default: the recipe's decode.lm")
     parser.add_argument("--lm-weight", type=float)
+    parser.add_argument("--lm-beam", type=int, help="default: the recipe's decode.lm_beam")
     parser.add_argument("--checkpoint", help="best, latest, average or a path (default: best)")
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
@@ -46,7 +48,7 @@ def main():
         references = f.read().splitlines()
     model = translit.load(args.run, beam=args.beam, checkpoint=args.checkpoint, unit="word",
                           word_prior=args.word_prior, word_prior_weight=args.word_prior_weight,
-                          lm=args.lm, lm_weight=args.lm_weight)
+                          lm=args.lm, lm_weight=args.lm_weight, lm_beam=args.lm_beam)
     model.translate(sources[:10])  # traces the graph
     seconds = []
     for _ in range(args.repeats):
@@ -60,6 +62,7 @@ def main():
                       "beam": model.beam_size, "word_prior": args.word_prior,
                       "word_prior_weight": args.word_prior_weight,
                       "lm": args.lm, "lm_weight": args.lm_weight,
+                      "lm_beam": (model.describe()["lm"] or {}).get("beam"),
                       "sentences": len(sources), "words": words, "scores": scores,
                       "seconds": min(seconds), "words_per_second": words / min(seconds)},
                      indent=1))
