@@ -80,7 +80,10 @@ class LSTM(keras.layers.LSTM):
         def step(carry, position):
             h, c = carry
             z, keep = position  # (batch, 4 * units), (batch,)
-            new_h, new_c = lstm_update(cell, z + ops.matmul(h, cell.recurrent_kernel), c)
+            z_i, z_f, z_c, z_o = ops.split(z + ops.matmul(h, cell.recurrent_kernel), 4, axis=-1)
+            new_c = (cell.recurrent_activation(z_f) * c
+                     + cell.recurrent_activation(z_i) * cell.activation(z_c))
+            new_h = cell.recurrent_activation(z_o) * cell.activation(new_c)
             keep = keep[:, None]  # a masked position keeps the state (and repeats the output)
             return tf.where(keep, new_h, h), tf.where(keep, new_c, c)
 
@@ -90,17 +93,6 @@ class LSTM(keras.layers.LSTM):
         if self.zero_output_for_mask:
             outputs = tf.where(mask[:, :, None], outputs, 0.0)
         return outputs[:, -1], outputs, [hs[-1], cs[-1]]
-
-
-def lstm_update(cell, z, c):
-    """The LSTM's gates from z = x W + h U + b (batch, 4 units), Keras's order (i, f, c, o).
-
-    Returns: h' and c', each (batch, units).
-    """
-    z_i, z_f, z_c, z_o = ops.split(z, 4, axis=-1)
-    new_c = (cell.recurrent_activation(z_f) * c
-             + cell.recurrent_activation(z_i) * cell.activation(z_c))
-    return cell.recurrent_activation(z_o) * cell.activation(new_c), new_c
 
 
 def recurrent_layer(cell: str, units: int, name: str):
@@ -136,27 +128,3 @@ def cell_step(layer, x, state):
     with keras.name_scope(layer.name, caller=layer):
         output, state = layer.cell(x, state)
     return output, list(state)
-
-
-def build_cell(layer, input_dim: int) -> None:
-    """Builds a :func:`recurrent_layer`'s cell for inputs of ``input_dim`` features, its weights
-    named as when the cell first runs in :func:`cell_step`."""
-    if not layer.cell.built:
-        with keras.name_scope(layer.name, caller=layer):
-            with keras.name_scope(layer.cell.name, caller=layer.cell):
-                layer.cell.build((None, input_dim))
-
-
-def projected_lstm_step(layer, projected, rest, state):
-    """One step of an LSTM layer's cell whose input is [x, rest] with x W_x + b already computed
-    (for all steps at once, out of the loop).
-
-    Args: projected (batch, 4 units); rest (batch, features); state [h, c].
-    Returns: (output (batch, units), [h', c']).
-    """
-    cell, (h, c) = layer.cell, state
-    kernel = tf.cast(cell.kernel[-rest.shape[-1]:], rest.dtype)  # the rows that read ``rest``
-    z = (projected + ops.matmul(rest, kernel)
-         + ops.matmul(h, tf.cast(cell.recurrent_kernel, h.dtype)))
-    h, c = lstm_update(cell, z, c)
-    return h, [h, c]

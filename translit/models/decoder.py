@@ -4,14 +4,7 @@ import keras
 import tensorflow as tf
 
 from translit.models.attention import Attention
-from translit.models.cells import (
-    LSTM,
-    build_cell,
-    cell_step,
-    projected_lstm_step,
-    recurrent_layer,
-    run_layer,
-)
+from translit.models.cells import cell_step, recurrent_layer, run_layer
 
 
 class OutputProjection(keras.layers.Layer):
@@ -127,35 +120,15 @@ class StackedDecoder(keras.layers.Layer):
 
         Returns: attentional vectors (batch, tgt_time, units), weights (batch, tgt_time, src).
         """
-        projected = self._project_embeddings(embedded)  # (batch, tgt_time, 4 units) or None
-
         def one_step(carry, x_t):
             rnn_state, feed, _ = carry
-            output, rnn_state, weights = self._step(x_t, rnn_state, feed, context, training,
-                                                    projected=projected is not None)
+            output, rnn_state, weights = self._step(x_t, rnn_state, feed, context, training)
             return rnn_state, output, weights
 
-        inputs = embedded if projected is None else projected
         weights = tf.zeros(tf.shape(context["mask"]), tf.float32)  # (batch, src_time)
-        _, outputs, weights = tf.scan(one_step, tf.transpose(inputs, [1, 0, 2]),
+        _, outputs, weights = tf.scan(one_step, tf.transpose(embedded, [1, 0, 2]),
                                       initializer=(state["rnn"], state["feed"], weights))
         return tf.transpose(outputs, [1, 0, 2]), tf.transpose(weights, [1, 0, 2])
-
-    def _project_embeddings(self, embedded):
-        """A first LSTM layer's input projection of the embeddings, x W_x + b, for every
-        position in one matrix product (the loop multiplies only the fed vector and the state).
-
-        Args: embedded (batch, tgt_time, embedding_dim).
-        Returns: (batch, tgt_time, 4 units), or None for a GRU or CIFG first layer.
-        """
-        first = self.rnns[0]
-        if not isinstance(first, LSTM):
-            return None
-        width = embedded.shape[-1]
-        build_cell(first, width + self.units)
-        kernel = tf.cast(first.cell.kernel[:width], embedded.dtype)
-        return tf.tensordot(embedded, kernel, [[-1], [0]]) + tf.cast(first.cell.bias,
-                                                                    embedded.dtype)
 
     # -- one step ------------------------------------------------------------------------------
 
@@ -174,20 +147,14 @@ class StackedDecoder(keras.layers.Layer):
             new_state["feed"] = output
         return self._logits(output), new_state, weights
 
-    def _step(self, x, rnn_state, feed, context, training=False, projected=False):
-        """Cells and attention for one position. Args: x (rows, embedding_dim) embeddings, or
-        with ``projected`` the first layer's projection of them (rows, 4 units).
-
-        Returns (output (rows, units), rnn state, weights (rows, src_time) or None).
-        """
-        if feed is not None and not projected:
+    def _step(self, x, rnn_state, feed, context, training=False):
+        """Cells and attention for one position. Returns (output (rows, units), rnn state,
+        weights (rows, src_time) or None)."""
+        if feed is not None:
             x = tf.concat([x, tf.cast(feed, x.dtype)], axis=-1)
         new_state = []
         for i, (rnn, layer_state) in enumerate(zip(self.rnns, rnn_state)):
-            if i == 0 and projected:
-                y, layer_state = projected_lstm_step(rnn, x, tf.cast(feed, x.dtype), layer_state)
-            else:
-                y, layer_state = cell_step(rnn, x, layer_state)
+            y, layer_state = cell_step(rnn, x, layer_state)
             y = self.dropout(y, training=training)
             x = x + y if self.residual and i > 0 else y
             new_state.append(layer_state)
