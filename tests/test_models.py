@@ -119,8 +119,8 @@ def test_tied_embeddings_share_the_matrix():
 
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 def test_input_feeding_teacher_forcing_equals_the_steps_of_search(cell):
-    """Training's loop (an LSTM first layer's input projection taken out of it) and search's
-    steps compute the same logits with the same weights."""
+    """Training's loop over time and search's steps compute the same logits with the same
+    weights, named by their layers."""
     model = build_model(10, 12, embedding_dim=8, units=16, layers=2, dropout=0.0, cell=cell,
                         attention="general", input_feeding=True)
     assert f"seq2seq/decoder/{cell}_0/{cell}_cell/kernel" in [w.path for w in model.weights]
