@@ -40,7 +40,8 @@ class LoadedModel:
     def __init__(self, paths: Sequence[str], beam: Optional[int], checkpoint: Optional[str],
                  unit: Optional[str] = None, word_prior: Optional[str] = None,
                  word_prior_weight: Optional[float] = None, lm: Optional[str] = None,
-                 lm_weight: Optional[float] = None, lm_beam: Optional[int] = None):
+                 lm_weight: Optional[float] = None, lm_beam: Optional[int] = None,
+                 channel: Optional[str] = None, channel_weight: Optional[float] = None):
         from translit.on_device import is_litert_export
 
         self.paths = tuple(paths)
@@ -49,6 +50,7 @@ class LoadedModel:
         self.unit, self._full_stop, self._source_letters = "line", "", None
         self._max_word = None  # the source pieces the model reads
         self._prior = None  # a WordPrior that reranks the beam
+        self._channel = None  # a ChannelModel (the reverse direction) that reranks the beam
         self._lm = None  # text mode: a WordLanguageModel that chooses words in context
         self._lm_beam = DecodeConfig().lm_beam  # its beam over each line (the recipe's)
         self._on_device = None  # a LiteRT export's OnDeviceModel
@@ -68,6 +70,7 @@ class LoadedModel:
         self._override("word_prior", word_prior, word_prior_weight)
         self._override("lm", lm, lm_weight)
         self._override_lm_beam(lm_beam)
+        self._override("channel", channel, channel_weight)
 
     def _check_export_options(self, beam, checkpoint) -> str:
         """An export is one model whose beam and weights are fixed. Returns its path."""
@@ -127,6 +130,8 @@ class LoadedModel:
         self._lm_beam = recipe.decode.lm_beam
         if recipe.decode.lm:
             self._set_lm(recipe.decode.lm, recipe.decode.lm_weight)
+        if recipe.decode.channel:
+            self._set_channel(recipe.decode.channel, recipe.decode.channel_weight)
         self.beam_size = translator.decode.beam_size
         self.batch_size = recipe.decode.batch_size
         self.has_attention = bool(translator.model.has_attention)
@@ -151,12 +156,19 @@ class LoadedModel:
 
         self._lm = WordLanguageModel(path, weight, self._lm_beam)
 
+    def _set_channel(self, path: str, weight: float) -> None:
+        start_tensorflow()
+        from translit.channel import ChannelModel
+
+        self._channel = ChannelModel(path, weight)
+
     def _override(self, name: str, path: Optional[str], weight: Optional[float]) -> None:
-        """``word_prior``/``lm`` (``name``) and its weight given to :func:`load`: a new one (with
-        the recipe key's default weight), or a new weight for the one loaded."""
+        """``word_prior``/``lm``/``channel`` (``name``) and its weight given to :func:`load`: a
+        new one (with the recipe key's default weight), or a new weight for the one loaded."""
         _check_weight(f"{name}_weight", weight)
         attribute, load_it = {"word_prior": ("_prior", self._set_prior),
-                              "lm": ("_lm", self._set_lm)}[name]
+                              "lm": ("_lm", self._set_lm),
+                              "channel": ("_channel", self._set_channel)}[name]
         if path is not None:
             load_it(path, getattr(DecodeConfig(), f"{name}_weight") if weight is None else weight)
         elif weight is not None:
@@ -180,9 +192,9 @@ class LoadedModel:
         return "ensemble" if len(self.paths) > 1 else "run"
 
     def describe(self) -> dict:
-        """What is loaded: kind, beam size, attention, unit, word prior weight and language
-        model (or None), and per model its path, resolved recipe, checkpoint, step and the dev
-        scores logged for that step (exports: recipe only)."""
+        """What is loaded: kind, beam size, attention, unit, word prior weight, language model
+        and channel model (or None), and per model its path, resolved recipe, checkpoint, step
+        and the dev scores logged for that step (exports: recipe only)."""
         models = [_describe_litert(path) if self._litert else
                   _describe_export(path) if self._exported else
                   _describe_run(path, self._checkpoint) for path in self.paths]
@@ -191,6 +203,8 @@ class LoadedModel:
                 "word_prior_weight": self._prior.weight if self._prior else None,
                 "lm": ({"path": self._lm.path, "weight": self._lm.weight, "beam": self._lm.beam}
                        if self._lm else None),
+                "channel": ({"path": self._channel.path, "weight": self._channel.weight}
+                            if self._channel else None),
                 "models": models}
 
     def translate(self, texts: Union[str, Sequence[str]], *, beam: Optional[int] = None,
@@ -263,12 +277,20 @@ class LoadedModel:
                          batch_size: int, first_line: Optional[int]) -> list:
         """Each line as one source sequence. ``first_line``: the number of the first line in
         warnings (None: no warnings)."""
-        if self._prior is not None and beam > 1:  # the whole beam, reranked
+        if (self._prior or self._channel) and beam > 1:  # the whole beam, reranked
             outputs = self._model_outputs(lines, beam, beam, batch_size, first_line)
-            outputs = [self._prior.rerank(hyps)[:n_best or 1] for hyps in outputs]
+            if self._channel:
+                outputs = self._channel.rescore(lines, outputs)
+            outputs = [self._rerank(hyps)[:n_best or 1] for hyps in outputs]
             return [[Hypothesis(*h) for h in hyps] for hyps in outputs] if n_best else \
                 [hyps[0][0] for hyps in outputs]
         return self._model_outputs(lines, beam, n_best, batch_size, first_line)
+
+    def _rerank(self, hypotheses: List[Hypothesis]) -> list:
+        """(text, score) pairs, best first, the word prior's log-probabilities added."""
+        if self._prior:
+            return self._prior.rerank(hypotheses)
+        return sorted(hypotheses, key=lambda hyp: -hyp[1])
 
     def _model_outputs(self, lines: List[str], beam: int, n_best: Optional[int],
                        batch_size: int, first_line: Optional[int]) -> list:
@@ -426,7 +448,8 @@ def load(paths: Union[str, Sequence[str]], *, beam: Optional[int] = None,
          checkpoint: Optional[str] = None, unit: Optional[str] = None,
          word_prior: Optional[str] = None, word_prior_weight: Optional[float] = None,
          lm: Optional[str] = None, lm_weight: Optional[float] = None,
-         lm_beam: Optional[int] = None) -> LoadedModel:
+         lm_beam: Optional[int] = None, channel: Optional[str] = None,
+         channel_weight: Optional[float] = None) -> LoadedModel:
     """Loads a model for translation.
 
     Args:
@@ -446,6 +469,10 @@ def load(paths: Union[str, Sequence[str]], *, beam: Optional[int] = None,
         ``decode.lm_weight``).
       lm_beam: word sequences the language model keeps per line (default: the recipe's
         ``decode.lm_beam``; 1 chooses each word given the words chosen before it).
+      channel, channel_weight: a run of the reverse direction (target script -> source
+        script) whose log-probability of the source given each hypothesis reranks the beam
+        (the noisy channel), and its weight (default: the recipe's ``decode.channel`` and
+        ``decode.channel_weight``).
     Raises:
       UserError: a path is not a run directory or an export, or the options do not fit it.
 
@@ -461,4 +488,4 @@ def load(paths: Union[str, Sequence[str]], *, beam: Optional[int] = None,
     if not all(is_litert_export(path) for path in paths):  # LiteRT exports run without it
         start_tensorflow()  # quietly, unless the caller set TF_CPP_MIN_LOG_LEVEL
     return LoadedModel(paths, beam, checkpoint, unit, word_prior, word_prior_weight, lm,
-                       lm_weight, lm_beam)
+                       lm_weight, lm_beam, channel, channel_weight)

@@ -157,6 +157,13 @@ TEXT_OPTIONS = (
     click.option("--lm-beam", type=click.IntRange(min=1),
                  help="Word sequences the language model keeps per line (default: the "
                       "recipe's decode.lm_beam; 1 = each word given the words chosen before)."),
+    click.option("--channel", type=click.Path(file_okay=False),
+                 help="A run of the reverse direction (target script -> source script) whose "
+                      "log-probability of the source given each hypothesis reranks the beam "
+                      "(default: the recipe's decode.channel)."),
+    click.option("--channel-weight", type=click.FloatRange(min=0),
+                 help="Weight of the reverse model's log-probability (default: the recipe's "
+                      "decode.channel_weight)."),
 )
 
 
@@ -306,7 +313,8 @@ def average(run_dir, last):
               show_default=True,
               help="LiteRT weights: none (float32), dynamic (int8) or float16.")
 @click.option("--without-lm", is_flag=True,
-              help="Export a run whose recipe sets decode.lm without its language model.")
+              help="Export a run whose recipe sets decode.lm or decode.channel without those "
+                   "models (an export carries the word model and its word prior).")
 @_user_errors
 def export(out_dir, run_dir, beam, checkpoint, export_format, quantize, without_lm):
     """Export a run to OUT_DIR: a SavedModel (sentences in, translations and scores out) or a

@@ -39,8 +39,8 @@ def export(run_dir: str, out_dir: str, beam_size: Optional[int] = None,
 
     Args:
       checkpoint: best, latest, average or a path (see :meth:`RunDir.checkpoint`).
-      without_lm: export a run whose recipe sets ``decode.lm`` without its language model
-        (otherwise refused).
+      without_lm: export a run whose recipe sets ``decode.lm`` or ``decode.channel`` without
+        those models (otherwise refused).
 
     Returns:
       ``out_dir``. The export is written next to it first and moved into place when complete.
@@ -73,11 +73,14 @@ def _save(run_dir: str, path: str, beam_size: Optional[int], checkpoint: Optiona
 
 
 def check_language_model(recipe, run_dir: str, without_lm: bool) -> None:
-    """Exports do not carry a language model (``decode.lm``): refused unless ``without_lm``."""
-    if recipe.decode.lm and not without_lm:
-        raise UserError(f"{run_dir}: decode.lm names a language model ({recipe.decode.lm}), "
-                        "which an export does not carry; pass --without-lm to export the word "
-                        "model alone (translit.load(EXPORT, lm=RUN) attaches it again)")
+    """Exports carry neither a language model (``decode.lm``) nor a channel model
+    (``decode.channel``): refused unless ``without_lm``."""
+    for key, what in (("lm", "a language model"), ("channel", "a reverse (channel) model")):
+        path = getattr(recipe.decode, key)
+        if path and not without_lm:
+            raise UserError(f"{run_dir}: decode.{key} names {what} ({path}), which an export "
+                            "does not carry; pass --without-lm to export the word model alone "
+                            f"(translit.load(EXPORT, {key}=RUN) attaches it again)")
 
 
 def load_exported(path: str) -> Dict[str, Callable]:

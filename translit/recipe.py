@@ -232,11 +232,18 @@ class DecodeConfig:
         "with `unit: word`, the run directory of a word-level language model of the target "
         "script (`model.kind: lm`, `tokenizer.type: word`): each line's words are chosen left "
         "to right among their beams by model log-probability (+ the word prior) + `lm_weight` "
-        "× log P(word | the words before it), keeping the `lm_beam` best word sequences", None)
+        "× log P(word given the words before it), keeping the `lm_beam` best word sequences", None)
     lm_weight: float = _key("see `lm`", 0.5, low=0.0)
     lm_beam: int = _key(
         "see `lm`: word sequences kept per line (1: each word chosen given the words chosen "
         "before it)", 1, low=1)
+    channel: Optional[str] = _key(
+        "the run directory of a model of the reverse direction (target script -> source "
+        "script, e.g. recipes/dakshina_hi_reverse.yaml): the beam is reranked by model "
+        "log-probability (+ the word prior) + `channel_weight` × log P_reverse(source given "
+        "hypothesis), the noisy channel; a frequent word typed in a casual spelling gets its "
+        "share of the reverse model's romanizations", None)
+    channel_weight: float = _key("see `channel`", 0.5, low=0.0)
     full_stop: str = _key(
         "with `unit: word`, what a \".\" that ends a sentence becomes (`।` for Hindi; empty "
         "keeps it)", "")

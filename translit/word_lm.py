@@ -91,8 +91,9 @@ class WordLanguageModel:
             totals = np.take_along_axis(expanded, best, axis=1)
             steps.append((best // width, best % width,
                           np.take_along_axis(in_context.reshape(count, -1), best, axis=1)))
-            rows = (np.arange(count)[:, None] * beam + best // width).reshape(-1)
-            state = tf.nest.map_structure(lambda s: tf.gather(s, rows), state)
+            if beam > 1:  # each hypothesis continues from its parent's state
+                rows = (np.arange(count)[:, None] * beam + best // width).reshape(-1)
+                state = tf.nest.map_structure(lambda s: tf.gather(s, rows), state)
             tokens = tf.constant(np.take_along_axis(ids, best % width, axis=1).reshape(-1))
         return [_backtrack(words, steps, row) for row, words in enumerate(lines)]
 

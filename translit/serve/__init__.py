@@ -22,15 +22,15 @@ __all__ = ["Limits", "Settings", "create_app", "serve"]
 
 
 def serve(paths: Sequence[str], host: str, port: int, *, beam: Optional[int] = None,
-          checkpoint: Optional[str] = None, unit: Optional[str] = None,
-          word_prior: Optional[str] = None, word_prior_weight: Optional[float] = None,
-          lm: Optional[str] = None, lm_weight: Optional[float] = None,
-          lm_beam: Optional[int] = None,
-          name: Optional[str] = None,
+          checkpoint: Optional[str] = None, name: Optional[str] = None,
           api_key_file: Optional[str] = None, insecure: bool = False,
           max_batch_size: int = 64, max_delay_ms: float = 5.0, max_queue: int = 1024,
-          limits: Limits = Limits()) -> None:
+          limits: Limits = Limits(), **text_options) -> None:
     """Serves the model of ``paths`` (run directories, an ensemble, or an export) over HTTP.
+
+    Args:
+      text_options: ``unit``, ``word_prior``, ``lm``, ``channel`` and their settings, as
+        :func:`translit.load` takes them.
 
     Raises:
       UserError: a non-loopback ``host`` without an API key (and without ``insecure``), an
@@ -45,9 +45,7 @@ def serve(paths: Sequence[str], host: str, port: int, *, beam: Optional[int] = N
         raise UserError(f"--host {host} accepts connections from other machines: give "
                         "--api-key-file FILE (requests then need 'Authorization: Bearer KEY'), "
                         "or --insecure to serve without a key")
-    model = load(list(paths), beam=beam, checkpoint=checkpoint, unit=unit, word_prior=word_prior,
-                 word_prior_weight=word_prior_weight, lm=lm, lm_weight=lm_weight,
-                 lm_beam=lm_beam)
+    model = load(list(paths), beam=beam, checkpoint=checkpoint, **text_options)
     if model.kind == "litert":
         raise UserError(f"{paths[0]} is a LiteRT export, which translates one sentence at a "
                         "time for apps; serve its run directory or a SavedModel export "

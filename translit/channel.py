@@ -1,0 +1,63 @@
+"""The noisy channel: a beam reranked by a model of the reverse direction.
+
+Each hypothesis y of a source x gains ``weight`` × log P_reverse(x | y): how likely a model
+trained from the target script to the source script (a ``recipes/*_reverse.yaml`` run) is to
+write x for y. Bayes' rule, P(y | x) ∝ P(x | y) P(y), with the word prior and the language model
+as P(y): a frequent word typed in a casual spelling ("me" for में, "hai" for हैं) is ranked low by
+the forward model, which learned careful spellings ("mein", "hain"), but the reverse model gives
+"me" a fair share of में's romanizations.
+"""
+
+from __future__ import annotations
+
+from typing import List, Sequence, Tuple
+
+from translit.errors import UserError
+from translit.run_dir import RunDir
+
+Scored = Tuple[str, float]
+BATCH_PAIRS = 512  # (hypothesis, source) pairs per call of the reverse model
+
+
+class ChannelModel:
+    """A translation run of the reverse direction loaded to score sources given hypotheses.
+
+    Args:
+      run_dir: a run whose sources are the forward model's targets and whose targets are its
+        sources (for Hindi transliteration, Devanagari -> Latin).
+      weight: of log P_reverse(source | hypothesis) in the ranking.
+    """
+
+    def __init__(self, run_dir: str, weight: float):
+        from translit.likelihood import ForcedScorer
+        from translit.translator import load_model
+
+        run = RunDir(run_dir)
+        try:
+            recipe = run.load_recipe()
+        except UserError as e:
+            raise UserError(f"decode.channel (--channel): {e}; train the reverse model first "
+                            "(recipes/*_reverse.yaml)") from None
+        if recipe.model.kind == "lm":
+            raise UserError(f"decode.channel (--channel): {run_dir} is a language model; the "
+                            "channel is a translation model of the reverse direction (target "
+                            "script -> source script)")
+        model, tokenizers = load_model(run, recipe)
+        self._scorer = ForcedScorer(model, *tokenizers,
+                                    max_source_tokens=recipe.data.max_translate_tokens)
+        self.weight, self.path = weight, run_dir
+
+    def rescore(self, sources: Sequence[str],
+                hypotheses: Sequence[Sequence[Scored]]) -> List[List[Scored]]:
+        """Per source, its hypotheses (text, score) with ``weight`` × log P_reverse(source |
+        text) added to each score, in the order given."""
+        pairs = [(text, source) for source, hyps in zip(sources, hypotheses) for text, _ in hyps]
+        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]))  # less padding
+        scored = self._scorer.score_lines([pairs[i][0] for i in order],
+                                          [pairs[i][1] for i in order], BATCH_PAIRS)
+        log_probs = [0.0] * len(pairs)
+        for index, (log_prob, _) in zip(order, scored):
+            log_probs[index] = log_prob
+        added = iter(log_probs)
+        return [[(text, score + self.weight * next(added)) for text, score in hyps]
+                for hyps in hypotheses]
