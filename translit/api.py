@@ -41,7 +41,8 @@ class LoadedModel:
                  unit: Optional[str] = None, word_prior: Optional[str] = None,
                  word_prior_weight: Optional[float] = None, lm: Optional[str] = None,
                  lm_weight: Optional[float] = None, lm_beam: Optional[int] = None,
-                 channel: Optional[str] = None, channel_weight: Optional[float] = None):
+                 channel: Optional[str] = None, channel_weight: Optional[float] = None,
+                 dictionary: Optional[str] = None):
         from translit.on_device import is_litert_export
 
         self.paths = tuple(paths)
@@ -51,6 +52,7 @@ class LoadedModel:
         self._max_word = None  # the source pieces the model reads
         self._prior = None  # a WordPrior that reranks the beam
         self._channel = None  # a ChannelModel (the reverse direction) that reranks the beam
+        self._dictionary = None  # a Dictionary whose targets join the beam
         self._lm = None  # text mode: a WordLanguageModel that chooses words in context
         self._lm_beam = DecodeConfig().lm_beam  # its beam over each line (the recipe's)
         self._on_device = None  # a LiteRT export's OnDeviceModel
@@ -71,6 +73,8 @@ class LoadedModel:
         self._override("lm", lm, lm_weight)
         self._override_lm_beam(lm_beam)
         self._override("channel", channel, channel_weight)
+        if dictionary is not None:
+            self._set_dictionary(dictionary)
 
     def _check_export_options(self, beam, checkpoint) -> str:
         """An export is one model whose beam and weights are fixed. Returns its path."""
@@ -136,6 +140,8 @@ class LoadedModel:
         self.batch_size = recipe.decode.batch_size
         self.has_attention = bool(translator.model.has_attention)
         self._translators[self.beam_size] = translator
+        if recipe.decode.dictionary:
+            self._set_dictionary(recipe.decode.dictionary)
 
     def _text_settings(self, decode: dict, source_characters: Optional[Sequence[str]]) -> None:
         """Text mode from the recipe's ``decode`` section and the source vocabulary."""
@@ -161,6 +167,18 @@ class LoadedModel:
         from translit.channel import ChannelModel
 
         self._channel = ChannelModel(path, weight)
+
+    def _set_dictionary(self, path: str) -> None:
+        from translit.dictionary import Dictionary
+        from translit.likelihood import ForcedScorer
+
+        if self._exported or len(self.paths) > 1:
+            raise UserError("dictionary: its candidates are scored by forced decoding, which "
+                            "needs one run directory (not an export or an ensemble)")
+        translator = self._translators[self.beam_size]
+        scorer = ForcedScorer(translator.model, translator.source_tokenizer,
+                              translator.target_tokenizer, translator.max_source_tokens)
+        self._dictionary = Dictionary(path, scorer, translator.decode.length_penalty)
 
     def _override(self, name: str, path: Optional[str], weight: Optional[float]) -> None:
         """``word_prior``/``lm``/``channel`` (``name``) and its weight given to :func:`load`: a
@@ -192,9 +210,9 @@ class LoadedModel:
         return "ensemble" if len(self.paths) > 1 else "run"
 
     def describe(self) -> dict:
-        """What is loaded: kind, beam size, attention, unit, word prior weight, language model
-        and channel model (or None), and per model its path, resolved recipe, checkpoint, step
-        and the dev scores logged for that step (exports: recipe only)."""
+        """What is loaded: kind, beam size, attention, unit, word prior weight, language model,
+        channel model and dictionary (or None), and per model its path, resolved recipe,
+        checkpoint, step and the dev scores logged for that step (exports: recipe only)."""
         models = [_describe_litert(path) if self._litert else
                   _describe_export(path) if self._exported else
                   _describe_run(path, self._checkpoint) for path in self.paths]
@@ -205,6 +223,7 @@ class LoadedModel:
                        if self._lm else None),
                 "channel": ({"path": self._channel.path, "weight": self._channel.weight}
                             if self._channel else None),
+                "dictionary": self._dictionary.path if self._dictionary else None,
                 "models": models}
 
     def translate(self, texts: Union[str, Sequence[str]], *, beam: Optional[int] = None,
@@ -277,8 +296,10 @@ class LoadedModel:
                          batch_size: int, first_line: Optional[int]) -> list:
         """Each line as one source sequence. ``first_line``: the number of the first line in
         warnings (None: no warnings)."""
-        if (self._prior or self._channel) and beam > 1:  # the whole beam, reranked
+        if (self._prior or self._channel or self._dictionary) and beam > 1:  # reranked
             outputs = self._model_outputs(lines, beam, beam, batch_size, first_line)
+            if self._dictionary:
+                outputs = self._dictionary.extend(lines, outputs)
             if self._channel:
                 outputs = self._channel.rescore(lines, outputs)
             outputs = [self._rerank(hyps)[:n_best or 1] for hyps in outputs]
@@ -449,7 +470,8 @@ def load(paths: Union[str, Sequence[str]], *, beam: Optional[int] = None,
          word_prior: Optional[str] = None, word_prior_weight: Optional[float] = None,
          lm: Optional[str] = None, lm_weight: Optional[float] = None,
          lm_beam: Optional[int] = None, channel: Optional[str] = None,
-         channel_weight: Optional[float] = None) -> LoadedModel:
+         channel_weight: Optional[float] = None,
+         dictionary: Optional[str] = None) -> LoadedModel:
     """Loads a model for translation.
 
     Args:
@@ -473,6 +495,8 @@ def load(paths: Union[str, Sequence[str]], *, beam: Optional[int] = None,
         script) whose log-probability of the source given each hypothesis reranks the beam
         (the noisy channel), and its weight (default: the recipe's ``decode.channel`` and
         ``decode.channel_weight``).
+      dictionary: a ``source<TAB>target`` TSV file whose targets join each source's beam,
+        scored by the model (one run directory; default: the recipe's ``decode.dictionary``).
     Raises:
       UserError: a path is not a run directory or an export, or the options do not fit it.
 
@@ -488,4 +512,4 @@ def load(paths: Union[str, Sequence[str]], *, beam: Optional[int] = None,
     if not all(is_litert_export(path) for path in paths):  # LiteRT exports run without it
         start_tensorflow()  # quietly, unless the caller set TF_CPP_MIN_LOG_LEVEL
     return LoadedModel(paths, beam, checkpoint, unit, word_prior, word_prior_weight, lm,
-                       lm_weight, lm_beam, channel, channel_weight)
+                       lm_weight, lm_beam, channel, channel_weight, dictionary)

@@ -164,6 +164,9 @@ TEXT_OPTIONS = (
     click.option("--channel-weight", type=click.FloatRange(min=0),
                  help="Weight of the reverse model's log-probability (default: the recipe's "
                       "decode.channel_weight)."),
+    click.option("--dictionary", type=click.Path(dir_okay=False),
+                 help="A SOURCE<TAB>TARGET file whose targets join each source's beam, scored "
+                      "by the model (default: the recipe's decode.dictionary)."),
 )
 
 
@@ -313,8 +316,9 @@ def average(run_dir, last):
               show_default=True,
               help="LiteRT weights: none (float32), dynamic (int8) or float16.")
 @click.option("--without-lm", is_flag=True,
-              help="Export a run whose recipe sets decode.lm or decode.channel without those "
-                   "models (an export carries the word model and its word prior).")
+              help="Export a run whose recipe sets decode.lm, decode.channel or "
+                   "decode.dictionary without them (an export carries the word model and its "
+                   "word prior).")
 @_user_errors
 def export(out_dir, run_dir, beam, checkpoint, export_format, quantize, without_lm):
     """Export a run to OUT_DIR: a SavedModel (sentences in, translations and scores out) or a

@@ -39,8 +39,8 @@ def export(run_dir: str, out_dir: str, beam_size: Optional[int] = None,
 
     Args:
       checkpoint: best, latest, average or a path (see :meth:`RunDir.checkpoint`).
-      without_lm: export a run whose recipe sets ``decode.lm`` or ``decode.channel`` without
-        those models (otherwise refused).
+      without_lm: export a run whose recipe sets ``decode.lm``, ``decode.channel`` or
+        ``decode.dictionary`` without them (otherwise refused).
 
     Returns:
       ``out_dir``. The export is written next to it first and moved into place when complete.
@@ -73,14 +73,18 @@ def _save(run_dir: str, path: str, beam_size: Optional[int], checkpoint: Optiona
 
 
 def check_language_model(recipe, run_dir: str, without_lm: bool) -> None:
-    """Exports carry neither a language model (``decode.lm``) nor a channel model
-    (``decode.channel``): refused unless ``without_lm``."""
-    for key, what in (("lm", "a language model"), ("channel", "a reverse (channel) model")):
+    """Exports carry no language model (``decode.lm``), channel model (``decode.channel``) or
+    dictionary (``decode.dictionary``): refused unless ``without_lm``."""
+    for key, what, remedy in (
+            ("lm", "a language model", "translit.load(EXPORT, lm=RUN) attaches it again"),
+            ("channel", "a reverse (channel) model",
+             "translit.load(EXPORT, channel=RUN) attaches it again"),
+            ("dictionary", "a dictionary", "it scores its candidates with the run directory")):
         path = getattr(recipe.decode, key)
         if path and not without_lm:
             raise UserError(f"{run_dir}: decode.{key} names {what} ({path}), which an export "
-                            "does not carry; pass --without-lm to export the word model alone "
-                            f"(translit.load(EXPORT, {key}=RUN) attaches it again)")
+                            f"does not carry; pass --without-lm to export the word model alone "
+                            f"({remedy})")
 
 
 def load_exported(path: str) -> Dict[str, Callable]:
