@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/text_mode.py --run RUN --source SENTENCES.latn --ref SENTENCES.deva
            [--beam N] [--word-prior TEXT] [--word-prior-weight W] [--lm RUN] [--lm-weight W]
-           [--lm-beam N] [--channel RUN] [--channel-weight W]
+           [--lm-beam N] [--channel RUN] [--channel-weight W] [--dictionary TSV]
            [--checkpoint average] [--repeats 2]
 
 Prints one JSON object: the scores of the transliterated sentences against the reference (WER
@@ -37,6 +37,7 @@ def main():
     parser.add_argument("--lm-beam", type=int, help="default: the recipe's decode.lm_beam")
     parser.add_argument("--channel", help="default: the recipe's decode.channel")
     parser.add_argument("--channel-weight", type=float)
+    parser.add_argument("--dictionary", help="default: the recipe's decode.dictionary")
     parser.add_argument("--checkpoint", help="best, latest, average or a path (default: best)")
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
@@ -51,7 +52,8 @@ def main():
     model = translit.load(args.run, beam=args.beam, checkpoint=args.checkpoint, unit="word",
                           word_prior=args.word_prior, word_prior_weight=args.word_prior_weight,
                           lm=args.lm, lm_weight=args.lm_weight, lm_beam=args.lm_beam,
-                          channel=args.channel, channel_weight=args.channel_weight)
+                          channel=args.channel, channel_weight=args.channel_weight,
+                          dictionary=args.dictionary)
     model.translate(sources[:10])  # traces the graph
     seconds = []
     for _ in range(args.repeats):
@@ -67,6 +69,7 @@ def main():
                       "lm": args.lm, "lm_weight": args.lm_weight,
                       "lm_beam": (model.describe()["lm"] or {}).get("beam"),
                       "channel": model.describe()["channel"],
+                      "dictionary": model.describe()["dictionary"],
                       "sentences": len(sources), "words": words, "scores": scores,
                       "seconds": min(seconds), "words_per_second": words / min(seconds)},
                      indent=1))
