@@ -56,6 +56,25 @@ def write_recipe(directory, *, train_size=1500, valid_size=100, **sections):
     return path
 
 
+def copy_run_with_decode(run_dir, destination, **decode):
+    """Copies a run directory to ``destination`` with ``decode`` keys set in its recipe.yaml.
+
+    Returns:
+      The copy's path.
+    """
+    import shutil
+
+    destination = str(destination)
+    shutil.copytree(run_dir, destination)
+    recipe_path = os.path.join(destination, "recipe.yaml")
+    with open(recipe_path, encoding="utf-8") as f:
+        recipe = yaml.safe_load(f)
+    recipe["decode"].update(decode)
+    with open(recipe_path, "w", encoding="utf-8") as f:
+        yaml.safe_dump(recipe, f)
+    return destination
+
+
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory):
     """A reversal model trained to about 99% exact match (about 15 s on 2 CPU cores)."""

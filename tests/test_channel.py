@@ -1,16 +1,12 @@
 """The noisy channel (decode.channel): a model of the reverse direction reranks the beam."""
 
-import os
-import shutil
-
-import yaml
 from click.testing import CliRunner
 
 import translit
 from translit.cli import main
 from translit.likelihood import forced_scores
 
-from conftest import write_lines
+from conftest import copy_run_with_decode, write_lines
 
 
 def test_the_reverse_models_log_probability_is_added_to_each_hypothesis(trained_run):
@@ -45,14 +41,8 @@ def test_a_candidate_that_does_not_give_the_source_back_loses_from_the_cli(train
 
 
 def test_the_recipe_attaches_the_channel_and_exports_refuse_it(trained_run, tmp_path):
-    run_dir = str(tmp_path / "run")
-    shutil.copytree(trained_run["run_dir"], run_dir)
-    recipe_path = os.path.join(run_dir, "recipe.yaml")
-    with open(recipe_path, encoding="utf-8") as f:
-        recipe = yaml.safe_load(f)
-    recipe["decode"].update(channel=trained_run["run_dir"], channel_weight=2.0)
-    with open(recipe_path, "w", encoding="utf-8") as f:
-        yaml.safe_dump(recipe, f)
+    run_dir = copy_run_with_decode(trained_run["run_dir"], tmp_path / "run",
+                                   channel=trained_run["run_dir"], channel_weight=2.0)
     assert translit.load(run_dir).describe()["channel"] == {"path": trained_run["run_dir"],
                                                             "weight": 2.0}
     refused = CliRunner().invoke(main, ["export", str(tmp_path / "x"), "-m", run_dir])

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 import translit
 from translit.cli import main
 
-from conftest import write_lines
+from conftest import copy_run_with_decode, write_lines
 
 NUMBERS = "ek do teen char paanch chhah saat aath".split()
 
@@ -134,16 +134,8 @@ def test_a_beam_over_the_line_revises_an_earlier_word(trained_run, tmp_path):
 
 
 def test_exports_refuse_a_language_model_unless_asked(trained_run, tmp_path):
-    run_dir = str(tmp_path / "run")
-    import shutil
-
-    shutil.copytree(trained_run["run_dir"], run_dir)
-    recipe_path = os.path.join(run_dir, "recipe.yaml")
-    with open(recipe_path, encoding="utf-8") as f:
-        recipe = yaml.safe_load(f)
-    recipe["decode"]["lm"] = str(tmp_path / "some_lm")
-    with open(recipe_path, "w", encoding="utf-8") as f:
-        yaml.safe_dump(recipe, f)
+    run_dir = copy_run_with_decode(trained_run["run_dir"], tmp_path / "run",
+                                   lm=str(tmp_path / "some_lm"))
     for options in ([], ["--format", "litert"]):
         refused = CliRunner().invoke(main, ["export", str(tmp_path / "x"), "-m", run_dir,
                                             *options])

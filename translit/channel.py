@@ -52,12 +52,7 @@ class ChannelModel:
         """Per source, its hypotheses (text, score) with ``weight`` × log P_reverse(source |
         text) added to each score, in the order given."""
         pairs = [(text, source) for source, hyps in zip(sources, hypotheses) for text, _ in hyps]
-        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]))  # less padding
-        scored = self._scorer.score_lines([pairs[i][0] for i in order],
-                                          [pairs[i][1] for i in order], BATCH_PAIRS)
-        log_probs = [0.0] * len(pairs)
-        for index, (log_prob, _) in zip(order, scored):
-            log_probs[index] = log_prob
-        added = iter(log_probs)
-        return [[(text, score + self.weight * next(added)) for text, score in hyps]
+        scored = iter(self._scorer.score_lines([text for text, _ in pairs],
+                                               [source for _, source in pairs], BATCH_PAIRS))
+        return [[(text, score + self.weight * next(scored)[0]) for text, score in hyps]
                 for hyps in hypotheses]

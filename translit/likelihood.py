@@ -45,14 +45,18 @@ class ForcedScorer(tf.Module):
 
     def score_lines(self, sources: Sequence[str], targets: Sequence[str],
                     batch_size: int) -> List[Tuple[float, int]]:
-        """(log-probability, tokens) per pair, in input order."""
+        """(log-probability, tokens) per pair, in input order; batches hold pairs of similar
+        source length, which cuts padding."""
         if len(sources) != len(targets):
             raise UserError(f"Received {len(sources)} source and {len(targets)} target lines, "
                             "expected the same number")
-        results = []
-        for pairs in batched(zip(sources, targets), batch_size):
-            log_probs, tokens = self.score(*(tf.constant(side) for side in zip(*pairs)))
-            results += [(float(p), int(n)) for p, n in zip(log_probs.numpy(), tokens.numpy())]
+        order = sorted(range(len(sources)), key=lambda i: (len(sources[i]), len(targets[i])))
+        results: List[Tuple[float, int]] = [(0.0, 0)] * len(order)
+        for indices in batched(order, batch_size):
+            log_probs, tokens = self.score(tf.constant([sources[i] for i in indices]),
+                                           tf.constant([targets[i] for i in indices]))
+            for i, p, n in zip(indices, log_probs.numpy(), tokens.numpy()):
+                results[i] = (float(p), int(n))
         return results
 
 
