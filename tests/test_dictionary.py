@@ -31,7 +31,10 @@ def test_a_dictionary_target_joins_the_beam_with_its_model_score(trained_run, tm
 
 def test_a_frequent_dictionary_word_wins_from_the_cli(trained_run, tmp_path):
     run_dir = trained_run["run_dir"]
-    dictionary = write_lines(tmp_path / "dict.tsv", ["abcd\thhhh"])
+    (tmp_path / "dict").mkdir()
+    write_lines(tmp_path / "dict" / "a.tsv", ["efg\tgfe"])
+    write_lines(tmp_path / "dict" / "b.tsv", ["abcd\thhhh"])
+    dictionary = str(tmp_path / "dict" / "*.tsv")  # a glob pattern: both files
     prior = write_lines(tmp_path / "prior.txt", ["hhhh"] * 50 + ["other words"])
     source = write_lines(tmp_path / "in.txt", ["abcd"])
     options = ["translate", source, "-m", run_dir, "--beam", "2", "--word-prior", prior,

@@ -16,6 +16,7 @@ import click
 
 from translit.distribute import STRATEGIES
 from translit.errors import TrainingInterrupted, UserError
+from translit.romanize import SCHEMES, SCRIPTS
 from translit.scoring import METRICS
 
 
@@ -165,8 +166,9 @@ TEXT_OPTIONS = (
                  help="Weight of the reverse model's log-probability (default: the recipe's "
                       "decode.channel_weight)."),
     click.option("--dictionary", type=click.Path(dir_okay=False),
-                 help="A SOURCE<TAB>TARGET file whose targets join each source's beam, scored "
-                      "by the model (default: the recipe's decode.dictionary)."),
+                 help="A SOURCE<TAB>TARGET file (or a glob pattern of several) whose targets "
+                      "join each source's beam, scored by the model (default: the recipe's "
+                      "decode.dictionary)."),
 )
 
 
@@ -546,6 +548,24 @@ def corpus_backtranslate(text, model_path, pairs, output, unit, n_best, margin, 
     counts = backtranslate_corpus(model_path, text, *pairs, output, unit, n_best, margin,
                                   include_known)
     click.echo(json.dumps(counts, ensure_ascii=False))
+
+
+@corpus.command("romanize")
+@click.argument("text", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="The SOURCE<TAB>TARGET file to write (for decode.dictionary).")
+@click.option("--scheme", type=click.Choice(sorted(SCHEMES)), default="iso15919",
+              show_default=True, help="The romanization, folded to ASCII letters as typed.")
+@click.option("--script", type=click.Choice(SCRIPTS), default="devanagari", show_default=True,
+              help="The script of TEXT's words.")
+@_user_errors
+def corpus_romanize(text, output, scheme, script):
+    """Write each distinct word of native-script TEXT beside its romanization in a scholarly
+    scheme without diacritics ("vatanukulita" for वातानुकूलित): dictionary pairs for text typed
+    that way."""
+    from translit.romanize import romanize_text
+
+    click.echo(json.dumps(romanize_text(text, output, script, scheme), ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from __future__ import annotations
 import collections
 from typing import Dict, List, Sequence, Tuple
 
-from translit.corpus import read_lines
+from translit.corpus import corpus_files, read_lines
 from translit.errors import UserError
 
 Scored = Tuple[str, float]
@@ -25,7 +25,7 @@ class Dictionary:
     """A dictionary's targets per case-folded source, and the model that scores them.
 
     Args:
-      path: a ``source<TAB>target`` TSV file (UTF-8).
+      path: a ``source<TAB>target`` TSV file (UTF-8), or a glob pattern of several.
       scorer: a :class:`translit.likelihood.ForcedScorer` of the translating model.
       length_penalty: the beam's GNMT alpha (``decode.length_penalty``).
     """
@@ -51,21 +51,22 @@ class Dictionary:
         return [list(hyps) + added.pop(source, []) for source, hyps in zip(sources, hypotheses)]
 
 
-def read_pairs(path: str) -> Dict[str, List[str]]:
-    """A TSV file of ``source<TAB>target`` lines -> the distinct targets of each case-folded
-    source, in file order.
+def read_pairs(pattern: str) -> Dict[str, List[str]]:
+    """TSV files of ``source<TAB>target`` lines (a path or a glob pattern, its matches read in
+    sorted order) -> the distinct targets of each case-folded source, in file order.
 
     Raises:
       UserError: a missing file, a non-UTF-8 line, or a line without a tab (named).
     """
     targets: Dict[str, List[str]] = collections.defaultdict(list)
-    for number, line in enumerate(read_lines(path), start=1):
-        if not line.strip():
-            continue
-        source, tab, target = line.rstrip("\n").partition("\t")
-        if not tab or not source or not target:
-            raise UserError(f"decode.dictionary: {path}, line {number}: expected "
-                            f"'SOURCE<TAB>TARGET', received {line.strip()[:80]!r}")
-        if target not in targets[source.casefold()]:
-            targets[source.casefold()].append(target)
+    for (path,) in corpus_files(tsv=pattern):
+        for number, line in enumerate(read_lines(path), start=1):
+            if not line.strip():
+                continue
+            source, tab, target = line.rstrip("\n").partition("\t")
+            if not tab or not source or not target:
+                raise UserError(f"decode.dictionary: {path}, line {number}: expected "
+                                f"'SOURCE<TAB>TARGET', received {line.strip()[:80]!r}")
+            if target not in targets[source.casefold()]:
+                targets[source.casefold()].append(target)
     return dict(targets)

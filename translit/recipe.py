@@ -245,10 +245,11 @@ class DecodeConfig:
         "share of the reverse model's romanizations", None)
     channel_weight: float = _key("see `channel`", 0.5, low=0.0)
     dictionary: Optional[str] = _key(
-        "a `source<TAB>target` TSV file (a lexicon, or `translit corpus backtranslate "
-        "--n-best 10 --margin 4` of native-script text): each source's listed targets that "
-        "its beam lacks join it, scored by the model (forced decoding over the length "
-        "penalty), before the reranking; a path from the working directory", None)
+        "a `source<TAB>target` TSV file, or a glob pattern of several (a lexicon; "
+        "`translit corpus backtranslate --n-best 10 --margin 4` of native-script text; "
+        "`translit corpus romanize` of it): each source's listed targets that its beam lacks "
+        "join it, scored by the model (forced decoding over the length penalty), before the "
+        "reranking; a path from the working directory", None)
     full_stop: str = _key(
         "with `unit: word`, what a \".\" that ends a sentence becomes (`।` for Hindi; empty "
         "keeps it)", "")
