@@ -37,6 +37,7 @@ def main():
     parser.add_argument("--lm-beam", type=int, help="default: the recipe's decode.lm_beam")
     parser.add_argument("--channel", help="default: the recipe's decode.channel")
     parser.add_argument("--channel-weight", type=float)
+    parser.add_argument("--channel-top", type=int, help="default: the recipe's decode.channel_top")
     parser.add_argument("--dictionary", help="default: the recipe's decode.dictionary")
     parser.add_argument("--checkpoint", help="best, latest, average or a path (default: best)")
     parser.add_argument("--repeats", type=int, default=2)
@@ -53,7 +54,7 @@ def main():
                           word_prior=args.word_prior, word_prior_weight=args.word_prior_weight,
                           lm=args.lm, lm_weight=args.lm_weight, lm_beam=args.lm_beam,
                           channel=args.channel, channel_weight=args.channel_weight,
-                          dictionary=args.dictionary)
+                          channel_top=args.channel_top, dictionary=args.dictionary)
     model.translate(sources[:10])  # traces the graph
     seconds = []
     for _ in range(args.repeats):

@@ -14,7 +14,7 @@ def test_words_are_written_in_the_scheme_as_typed_most_frequent_first(tmp_path):
     text = write_lines(tmp_path / "text.deva", [
         "पहली वातानुकूलित रेलगाड़ी बन गयी, जब 1934 में।",
         "इसमें एक Express भी था, मुंबई में।"])
-    output = str(tmp_path / "iso.tsv")
+    output = str(tmp_path / "dictionary" / "iso.tsv")  # its directory is made
     result = CliRunner().invoke(main, ["corpus", "romanize", text, "-o", output])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"words": 13, "pairs": 12, "scheme": "iso15919",

@@ -42,7 +42,7 @@ class LoadedModel:
                  word_prior_weight: Optional[float] = None, lm: Optional[str] = None,
                  lm_weight: Optional[float] = None, lm_beam: Optional[int] = None,
                  channel: Optional[str] = None, channel_weight: Optional[float] = None,
-                 dictionary: Optional[str] = None):
+                 channel_top: Optional[int] = None, dictionary: Optional[str] = None):
         from translit.on_device import is_litert_export
 
         self.paths = tuple(paths)
@@ -55,6 +55,7 @@ class LoadedModel:
         self._dictionary = None  # a Dictionary whose targets join the beam
         self._lm = None  # text mode: a WordLanguageModel that chooses words in context
         self._lm_beam = DecodeConfig().lm_beam  # its beam over each line (the recipe's)
+        self._channel_top = DecodeConfig().channel_top  # the hypotheses it scores (0: all)
         self._on_device = None  # a LiteRT export's OnDeviceModel
         self._litert = any(is_litert_export(path) for path in self.paths)
         self._exported = self._litert or any(_is_saved_model(path) for path in self.paths)
@@ -73,6 +74,7 @@ class LoadedModel:
         self._override("lm", lm, lm_weight)
         self._override_lm_beam(lm_beam)
         self._override("channel", channel, channel_weight)
+        self._override_channel_top(channel_top)
         if dictionary is not None:
             self._set_dictionary(dictionary)
 
@@ -134,6 +136,7 @@ class LoadedModel:
         self._lm_beam = recipe.decode.lm_beam
         if recipe.decode.lm:
             self._set_lm(recipe.decode.lm, recipe.decode.lm_weight)
+        self._channel_top = recipe.decode.channel_top
         if recipe.decode.channel:
             self._set_channel(recipe.decode.channel, recipe.decode.channel_weight)
         self.beam_size = translator.decode.beam_size
@@ -166,7 +169,7 @@ class LoadedModel:
         start_tensorflow()
         from translit.channel import ChannelModel
 
-        self._channel = ChannelModel(path, weight)
+        self._channel = ChannelModel(path, weight, self._channel_top)
 
     def _set_dictionary(self, path: str) -> None:
         from translit.dictionary import Dictionary
@@ -202,6 +205,14 @@ class LoadedModel:
                 raise UserError("lm_beam: this model has no language model; give lm (--lm) too")
             self._lm_beam = self._lm.beam = lm_beam
 
+    def _override_channel_top(self, channel_top: Optional[int]) -> None:
+        _check_count("channel_top", channel_top, low=0)
+        if channel_top is not None:
+            if self._channel is None:
+                raise UserError("channel_top: this model has no channel model; give channel "
+                                "(--channel) too")
+            self._channel_top = self._channel.top = channel_top
+
     @property
     def kind(self) -> str:
         """``run``, ``ensemble``, ``export`` (a SavedModel) or ``litert``."""
@@ -221,8 +232,8 @@ class LoadedModel:
                 "word_prior_weight": self._prior.weight if self._prior else None,
                 "lm": ({"path": self._lm.path, "weight": self._lm.weight, "beam": self._lm.beam}
                        if self._lm else None),
-                "channel": ({"path": self._channel.path, "weight": self._channel.weight}
-                            if self._channel else None),
+                "channel": ({"path": self._channel.path, "weight": self._channel.weight,
+                             "top": self._channel.top} if self._channel else None),
                 "dictionary": self._dictionary.path if self._dictionary else None,
                 "models": models}
 
@@ -300,9 +311,10 @@ class LoadedModel:
             outputs = self._model_outputs(lines, beam, beam, batch_size, first_line)
             if self._dictionary:
                 outputs = self._dictionary.extend(lines, outputs)
+            outputs = [self._rerank(hyps) for hyps in outputs]
             if self._channel:
                 outputs = self._channel.rescore(lines, outputs)
-            outputs = [self._rerank(hyps)[:n_best or 1] for hyps in outputs]
+            outputs = [hyps[:n_best or 1] for hyps in outputs]
             return [[Hypothesis(*h) for h in hyps] for hyps in outputs] if n_best else \
                 [hyps[0][0] for hyps in outputs]
         return self._model_outputs(lines, beam, n_best, batch_size, first_line)
@@ -451,9 +463,10 @@ def _check_weight(name: str, value) -> None:
         raise UserError(f"{name} received {value!r}, expected a number >= 0")
 
 
-def _check_count(name: str, value) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        raise UserError(f"{name} received {value!r}, expected an integer >= 1")
+def _check_count(name: str, value, low: int = 1) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                              or value < low):
+        raise UserError(f"{name} received {value!r}, expected an integer >= {low}")
 
 
 def _checked_texts(texts) -> List[str]:
@@ -470,7 +483,7 @@ def load(paths: Union[str, Sequence[str]], *, beam: Optional[int] = None,
          word_prior: Optional[str] = None, word_prior_weight: Optional[float] = None,
          lm: Optional[str] = None, lm_weight: Optional[float] = None,
          lm_beam: Optional[int] = None, channel: Optional[str] = None,
-         channel_weight: Optional[float] = None,
+         channel_weight: Optional[float] = None, channel_top: Optional[int] = None,
          dictionary: Optional[str] = None) -> LoadedModel:
     """Loads a model for translation.
 
@@ -495,6 +508,9 @@ def load(paths: Union[str, Sequence[str]], *, beam: Optional[int] = None,
         script) whose log-probability of the source given each hypothesis reranks the beam
         (the noisy channel), and its weight (default: the recipe's ``decode.channel`` and
         ``decode.channel_weight``).
+      channel_top: the hypotheses the channel scores, the first of the beam as reranked by
+        the model and the word prior; the others leave the list (default: the recipe's
+        ``decode.channel_top``; 0: all).
       dictionary: a ``source<TAB>target`` TSV file whose targets join each source's beam,
         scored by the model (one run directory; default: the recipe's ``decode.dictionary``).
     Raises:
@@ -512,4 +528,4 @@ def load(paths: Union[str, Sequence[str]], *, beam: Optional[int] = None,
     if not all(is_litert_export(path) for path in paths):  # LiteRT exports run without it
         start_tensorflow()  # quietly, unless the caller set TF_CPP_MIN_LOG_LEVEL
     return LoadedModel(paths, beam, checkpoint, unit, word_prior, word_prior_weight, lm,
-                       lm_weight, lm_beam, channel, channel_weight, dictionary)
+                       lm_weight, lm_beam, channel, channel_weight, channel_top, dictionary)

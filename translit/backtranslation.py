@@ -13,6 +13,7 @@ would type it, and the pairs it makes teach the forward model words it has never
 from __future__ import annotations
 
 import itertools
+import os
 from typing import Collection, Iterable, List, Optional, Tuple
 
 from translit.corpus import read_lines, stream_pairs
@@ -60,7 +61,9 @@ def backtranslate(model, targets: List[str], n_best: int, margin: float) -> List
 
 
 def write_corpus(path: str, real: Iterable[Pair], synthetic: Iterable[Pair]) -> None:
-    """Writes the real pairs, then the synthetic ones, as ``source<TAB>target`` lines."""
+    """Writes the real pairs, then the synthetic ones, as ``source<TAB>target`` lines (the
+    file's directory made if missing)."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
         for source, target in itertools.chain(real, synthetic):
             f.write(f"{_one_field(source)}\t{_one_field(target)}\n")

@@ -26,9 +26,10 @@ class ChannelModel:
       run_dir: a run whose sources are the forward model's targets and whose targets are its
         sources (for Hindi transliteration, Devanagari -> Latin).
       weight: of log P_reverse(source | hypothesis) in the ranking.
+      top: the hypotheses scored per source, the first of each list (0: all).
     """
 
-    def __init__(self, run_dir: str, weight: float):
+    def __init__(self, run_dir: str, weight: float, top: int = 0):
         from translit.likelihood import ForcedScorer
         from translit.translator import load_model
 
@@ -45,14 +46,15 @@ class ChannelModel:
         model, tokenizers = load_model(run, recipe)
         self._scorer = ForcedScorer(model, *tokenizers,
                                     max_source_tokens=recipe.data.max_translate_tokens)
-        self.weight, self.path = weight, run_dir
+        self.weight, self.path, self.top = weight, run_dir, top
 
     def rescore(self, sources: Sequence[str],
                 hypotheses: Sequence[Sequence[Scored]]) -> List[List[Scored]]:
-        """Per source, its hypotheses (text, score) with ``weight`` × log P_reverse(source |
-        text) added to each score, in the order given."""
-        pairs = [(text, source) for source, hyps in zip(sources, hypotheses) for text, _ in hyps]
+        """Per source, the first ``top`` of its hypotheses (text, score), best first, each with
+        ``weight`` × log P_reverse(source | text) added, sorted by the new scores."""
+        kept = [list(hyps[:self.top] if self.top else hyps) for hyps in hypotheses]
+        pairs = [(text, source) for source, hyps in zip(sources, kept) for text, _ in hyps]
         scored = iter(self._scorer.score_lines([text for text, _ in pairs],
                                                [source for _, source in pairs], BATCH_PAIRS))
-        return [[(text, score + self.weight * next(scored)[0]) for text, score in hyps]
-                for hyps in hypotheses]
+        return [sorted(((text, score + self.weight * next(scored)[0]) for text, score in hyps),
+                       key=lambda hyp: -hyp[1]) for hyps in kept]

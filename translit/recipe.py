@@ -244,6 +244,10 @@ class DecodeConfig:
         "hypothesis), the noisy channel; a frequent word typed in a casual spelling gets its "
         "share of the reverse model's romanizations", None)
     channel_weight: float = _key("see `channel`", 0.5, low=0.0)
+    channel_top: int = _key(
+        "see `channel`: the hypotheses it scores, the first of the beam as reranked by the "
+        "model and the word prior (the others leave the list: the channel costs a forced "
+        "decoding per hypothesis); 0: all", 0, low=0)
     dictionary: Optional[str] = _key(
         "a `source<TAB>target` TSV file, or a glob pattern of several (a lexicon; "
         "`translit corpus backtranslate --n-best 10 --margin 4` of native-script text; "

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Dict, Iterable, List, Tuple
+from typing import Dict, List, Tuple
 
 from translit.errors import UserError
 
@@ -57,6 +57,7 @@ def romanize_text(text: str, output: str, script: str = "devanagari",
       UserError: an unreadable text (named, with the line for a non-UTF-8 one), or one with no
         word of ``script``.
     """
+    from translit.backtranslation import write_corpus
     from translit.corpus import read_lines
     from translit.word_prior import count_words
 
@@ -65,7 +66,7 @@ def romanize_text(text: str, output: str, script: str = "devanagari",
     if not pairs:
         raise UserError(f"{text}: no word in {script.capitalize()} script; --script names the "
                         "text's script")
-    _write_pairs(output, pairs)
+    write_corpus(output, pairs, ())
     return {"words": len(counts), "pairs": len(pairs), "scheme": scheme, "script": script}
 
 
@@ -74,8 +75,3 @@ def _script_characters(script: str) -> frozenset:
     prefix = script.upper() + " "
     return frozenset(chr(code) for code in range(0x0900, 0x0D80)
                      if unicodedata.name(chr(code), "").startswith(prefix))
-
-
-def _write_pairs(path: str, pairs: Iterable[Tuple[str, str]]) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        f.writelines(f"{source}\t{target}\n" for source, target in pairs)
