@@ -296,7 +296,9 @@ class LoadedModel:
             results = suggest(lines, lambda words: translate_words(words, n_best), *rules,
                               first_line=first_line)
             return [[Hypothesis(*hyp) for hyp in hyps] for hyps in results]
-        candidates = beam if self._lm else 1  # the language model chooses among the beam
+        candidates = 1
+        if self._lm:  # the language model chooses among the beam, or the channel's first
+            candidates = self._channel.top if self._channel and self._channel.top else beam
         results = translate_text(lines, lambda words: translate_words(words, candidates), *rules,
                                  max_letters=self._max_word, first_line=first_line,
                                  choose=self._lm.choose if self._lm else None)
@@ -312,8 +314,8 @@ class LoadedModel:
             if self._dictionary:
                 outputs = self._dictionary.extend(lines, outputs)
             outputs = [self._rerank(hyps) for hyps in outputs]
-            if self._channel:
-                outputs = self._channel.rescore(lines, outputs)
+            if self._channel:  # as many as asked for, at least
+                outputs = self._channel.rescore(lines, outputs, n_best or 1)
             outputs = [hyps[:n_best or 1] for hyps in outputs]
             return [[Hypothesis(*h) for h in hyps] for hyps in outputs] if n_best else \
                 [hyps[0][0] for hyps in outputs]
@@ -509,8 +511,8 @@ def load(paths: Union[str, Sequence[str]], *, beam: Optional[int] = None,
         (the noisy channel), and its weight (default: the recipe's ``decode.channel`` and
         ``decode.channel_weight``).
       channel_top: the hypotheses the channel scores, the first of the beam as reranked by
-        the model and the word prior; the others leave the list (default: the recipe's
-        ``decode.channel_top``; 0: all).
+        the model and the word prior, or ``n_best`` if more; the others leave the list
+        (default: the recipe's ``decode.channel_top``; 0: all).
       dictionary: a ``source<TAB>target`` TSV file whose targets join each source's beam,
         scored by the model (one run directory; default: the recipe's ``decode.dictionary``).
     Raises:

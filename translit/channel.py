@@ -48,11 +48,13 @@ class ChannelModel:
                                     max_source_tokens=recipe.data.max_translate_tokens)
         self.weight, self.path, self.top = weight, run_dir, top
 
-    def rescore(self, sources: Sequence[str],
-                hypotheses: Sequence[Sequence[Scored]]) -> List[List[Scored]]:
-        """Per source, the first ``top`` of its hypotheses (text, score), best first, each with
-        ``weight`` × log P_reverse(source | text) added, sorted by the new scores."""
-        kept = [list(hyps[:self.top] if self.top else hyps) for hyps in hypotheses]
+    def rescore(self, sources: Sequence[str], hypotheses: Sequence[Sequence[Scored]],
+                at_least: int = 1) -> List[List[Scored]]:
+        """Per source, the first ``top`` (or ``at_least``, if more) of its hypotheses (text,
+        score), best first, each with ``weight`` × log P_reverse(source | text) added, sorted by
+        the new scores."""
+        keep = max(self.top, at_least) if self.top else None
+        kept = [list(hyps[:keep]) for hyps in hypotheses]
         pairs = [(text, source) for source, hyps in zip(sources, kept) for text, _ in hyps]
         scored = iter(self._scorer.score_lines([text for text, _ in pairs],
                                                [source for _, source in pairs], BATCH_PAIRS))

@@ -166,9 +166,9 @@ TEXT_OPTIONS = (
                  help="Weight of the reverse model's log-probability (default: the recipe's "
                       "decode.channel_weight)."),
     click.option("--channel-top", type=click.IntRange(min=0),
-                 help="Hypotheses the channel scores, the first after the prior's reranking; "
-                      "the others leave the list (default: the recipe's decode.channel_top; "
-                      "0 = all)."),
+                 help="Hypotheses the channel scores, the first after the prior's reranking "
+                      "(or --n-best, if more); the others leave the list (default: the "
+                      "recipe's decode.channel_top; 0 = all)."),
     click.option("--dictionary", type=click.Path(dir_okay=False),
                  help="A SOURCE<TAB>TARGET file (or a glob pattern of several) whose targets "
                       "join each source's beam, scored by the model (default: the recipe's "

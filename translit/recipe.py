@@ -246,8 +246,9 @@ class DecodeConfig:
     channel_weight: float = _key("see `channel`", 0.5, low=0.0)
     channel_top: int = _key(
         "see `channel`: the hypotheses it scores, the first of the beam as reranked by the "
-        "model and the word prior (the others leave the list: the channel costs a forced "
-        "decoding per hypothesis); 0: all", 0, low=0)
+        "model and the word prior, or as many as asked for (n-best, suggestions) if more; the "
+        "others leave the list (the channel costs a forced decoding per hypothesis); 0: all",
+        0, low=0)
     dictionary: Optional[str] = _key(
         "a `source<TAB>target` TSV file, or a glob pattern of several (a lexicon; "
         "`translit corpus backtranslate --n-best 10 --margin 4` of native-script text; "
