@@ -110,6 +110,10 @@ def test_the_language_model_chooses_words_in_context(trained_run, tmp_path):
                                        "--unit", "word", "--lm", lm_dir, "--lm-weight", "5"])
     assert result.exit_code == 0 and result.stdout == f"{context}, {second.text}.\n"
     assert with_lm.describe()["lm"] == {"path": lm_dir, "weight": 5.0, "beam": 1}
+    for top, expected in ((1, first.text), (3, second.text)):  # the LM sees the channel's top
+        channel = translit.load(run_dir, beam=3, unit="word", lm=lm_dir, lm_weight=5.0,
+                                channel=run_dir, channel_weight=0.0, channel_top=top)
+        assert channel.translate("hhga abcd") == f"{context} {expected}"
 
 
 def test_a_beam_over_the_line_revises_an_earlier_word(trained_run, tmp_path):
