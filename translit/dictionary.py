@@ -6,7 +6,9 @@ spelling ("me" for में) may have its standard target far down the model's 
 --n-best 10 --margin 4``, which lists for every word of native-script text the ways people
 would type it) adds each source's listed targets to its beam, scored by the model itself
 (forced decoding, divided by the beam's length penalty), so that the word prior, the channel
-model and the language model can choose them.
+model and the language model can choose them. The beam's hypotheses carry plain
+log-probabilities, so the division favours a dictionary target by its length penalty; that
+measured better than plain log-probabilities (benchmarks/README.md).
 """
 
 from __future__ import annotations
