@@ -133,6 +133,35 @@ def test_input_feeding_teacher_forcing_equals_the_steps_of_search(cell):
         np.testing.assert_allclose(logits, forced[:, t], rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("input_feeding", [False, True])
+def test_dropout_falls_where_its_keys_say(input_feeding):
+    """In training mode, `output_dropout` alone changes the logits but not the attention
+    weights (nor so the states and fed vectors: a fed vector is the one before dropout);
+    `embedding_dropout` alone changes both; with every rate 0 training equals inference."""
+    source, target_in = tf.constant([[4, 5, 6, 3], [7, 8, 3, 0]]), tf.constant([[2, 4, 5]] * 2)
+
+    def inference_and_training(**rates):
+        model = build_model(10, 12, embedding_dim=8, units=16, layers=2, attention="general",
+                            input_feeding=input_feeding, **{"dropout": 0.0, **rates})
+        return [model.forced(source, target_in, training=training) for training in (False, 1)]
+
+    def same(a, b):  # the same computation gives the same bits (fresh weights attend ~evenly)
+        return np.array_equal(a, b)
+
+    (logits, weights), (train_logits, train_weights) = inference_and_training()
+    assert same(logits, train_logits) and same(weights, train_weights)
+    (logits, weights), (train_logits, train_weights) = inference_and_training(output_dropout=0.5)
+    assert not same(logits, train_logits) and same(weights, train_weights)
+    (logits, weights), (train_logits, train_weights) = inference_and_training(
+        embedding_dropout=0.5)
+    assert not same(weights, train_weights)
+    for embedding_dropout, expected in ((None, 0.3), (0.0, 0.0)):  # absent: `dropout`'s
+        model = build_model(10, 12, embedding_dim=8, units=16, dropout=0.3,
+                            embedding_dropout=embedding_dropout)
+        assert (model.encoder.embedding_dropout.rate, model.decoder.embedding_dropout.rate,
+                model.encoder.dropout.rate) == (expected, expected, 0.3)
+
+
 OPTIONS = {
     "lstm-state-vector": {},
     "gru-dot": {"cell": "gru", "attention": "dot"},
@@ -181,7 +210,8 @@ def test_a_checkpoint_restores_every_weight(name, tmp_path):
 @pytest.mark.parametrize("options", [{}, {"attention": "bahdanau", "input_feeding": True,
                                           "bidirectional": True, "cell": "cifg",
                                           "tie_embeddings": True, "reverse_source": True,
-                                          "attention_activation": "none"}])
+                                          "attention_activation": "none", "embedding_dropout": 0.1,
+                                          "output_dropout": 0.2}])
 def test_model_round_trips_through_its_config_without_a_recipe(options):
     model = build_model(10, 12, embedding_dim=8, units=16, layers=2, dropout=0.0, **options)
     config = json.loads(json.dumps(model.get_config()))  # plain values only

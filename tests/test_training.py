@@ -181,22 +181,29 @@ def test_pairs_of_a_rare_length_are_trained_once_every_pass(tmp_path, bucket_wid
     assert all(r["target_tokens"] == characters + pairs for r in passes)  # pieces + EOS
 
 
-def test_attention_activation_none_builds_a_linear_attentional_vector_and_learns(
+def test_peer_like_attention_layer_and_dropout_build_what_they_say_and_learn(
         attention_run, tmp_path):
-    """`model.attention_activation: none` through `translit train`: the attention layer is
-    linear (tanh in the fixture's model), and the toy task is learned as with tanh."""
+    """`model.attention_activation: none` and OpenNMT-tf's dropout placement
+    (`embedding_dropout: 0`, `output_dropout: 0.2`) through `translit train`: the attention layer
+    is linear (tanh in the fixture's model), the embeddings are not dropped, the outputs are,
+    and the toy task is learned as with the defaults."""
     path = write_recipe(tmp_path, model={"attention": "dot", "bidirectional": True,
-                                         "attention_activation": "none"},
+                                         "attention_activation": "none",
+                                         "embedding_dropout": 0.0, "output_dropout": 0.2},
                         train={"max_steps": 300, "learning_rate": 0.01, "eval_every": 100,
                                "valid_metric": "accuracy", "bucket_width": 2})
     record = train(load_recipe(path), str(tmp_path / "run"))
     assert record["test_accuracy"] >= 90, record
-    layers = {}
-    for name, run_dir in (("none", str(tmp_path / "run")), ("tanh", attention_run["run_dir"])):
+    decoders = {}
+    for name, run_dir in (("peer", str(tmp_path / "run")), ("default", attention_run["run_dir"])):
         translator, _ = load_translator(run_dir, beam_size=1)
-        layers[name] = translator.model.decoder.attention.combine
-    assert layers["none"].activation.__name__ == "linear"
-    assert layers["tanh"].activation.__name__ == "tanh"
+        decoders[name] = translator.model.decoder
+    assert decoders["peer"].attention.combine.activation.__name__ == "linear"
+    assert decoders["default"].attention.combine.activation.__name__ == "tanh"
+    rates = {name: (decoder.embedding_dropout.rate, decoder.output_dropout.rate)
+             for name, decoder in decoders.items()}
+    assert rates["peer"] == (0.0, 0.2)
+    assert rates["default"] == (decoders["default"].dropout.rate, 0.0)
     assert attention_run["record"]["test_accuracy"] >= 90
 
 

@@ -111,8 +111,16 @@ class ModelConfig:
                       256, low=1)
     layers: int = _key("stacked recurrent layers in the encoder and in the decoder", 2, low=1)
     dropout: float = _key(
-        "dropout on embeddings and between layers (not recurrent, to keep the cuDNN kernel)",
+        "dropout on each recurrent layer's outputs, and on the embeddings unless "
+        "`embedding_dropout` says otherwise (not recurrent, to keep the cuDNN kernel)",
         0.2, low=0.0, high=0.99)
+    embedding_dropout: Optional[float] = _key(
+        "dropout on the source and target embeddings; absent: `dropout` (OpenNMT-tf's "
+        "recurrent models: 0)", None, low=0.0, high=0.99)
+    output_dropout: float = _key(
+        "dropout on the decoder's outputs (the attentional vectors with attention) before the "
+        "output projection (OpenNMT-tf's recurrent decoders: `dropout`)", 0.0, low=0.0,
+        high=0.99)
     cell: Literal["lstm", "gru", "cifg"] = _key(
         "`lstm`, `gru` or `cifg` (LSTM with coupled input and forget gates: one gate f, "
         "input 1 − f)", "lstm")

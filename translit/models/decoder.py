@@ -47,22 +47,30 @@ class StackedDecoder(keras.layers.Layer):
       attention_activation: of the attentional vector, ``tanh`` or ``none``.
       input_feeding: feed the previous attentional vector with each input embedding.
       tie_embeddings: the output projection reuses the target embeddings.
+      embedding_dropout: of the embeddings; None: ``dropout`` (which drops each layer's output).
+      output_dropout: of the outputs (the attentional vectors with attention) before the
+        output projection; a fed vector is the one before it.
     """
 
     def __init__(self, vocab_size, embedding_dim, units, num_layers, dropout, cell="lstm",
                  attention="none", attention_activation="tanh", input_feeding=False,
-                 residual=False, tie_embeddings=False, **kwargs):
+                 residual=False, tie_embeddings=False, embedding_dropout=None,
+                 output_dropout=0.0, **kwargs):
         super().__init__(**kwargs)
         self.options = dict(vocab_size=vocab_size, embedding_dim=embedding_dim, units=units,
                             num_layers=num_layers, dropout=dropout, cell=cell,
                             attention=attention, attention_activation=attention_activation,
                             input_feeding=input_feeding, residual=residual,
-                            tie_embeddings=tie_embeddings)
+                            tie_embeddings=tie_embeddings, embedding_dropout=embedding_dropout,
+                            output_dropout=output_dropout)
         self.units = units
         self.residual = residual
         self.input_feeding = input_feeding and attention != "none"
         self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")
         self.dropout = keras.layers.Dropout(dropout)
+        self.embedding_dropout = keras.layers.Dropout(
+            dropout if embedding_dropout is None else embedding_dropout)
+        self.output_dropout = keras.layers.Dropout(output_dropout)
         self.rnns = [recurrent_layer(cell, units, f"{cell}_{i}") for i in range(num_layers)]
         self.attention = None if attention == "none" else Attention(
             attention, units, attention_activation, name="attention")
@@ -102,7 +110,7 @@ class StackedDecoder(keras.layers.Layer):
         Returns: logits (batch, tgt_time, vocab), or (kept positions, vocab) with ``keep``, and
         attention weights (batch, tgt_time, src_time), or None without attention.
         """
-        x = self.dropout(self.embedding(target_ids), training=training)
+        x = self.embedding_dropout(self.embedding(target_ids), training=training)
         if self.input_feeding:
             outputs, weights = self._loop(x, state, context, training)
         else:
@@ -111,6 +119,7 @@ class StackedDecoder(keras.layers.Layer):
                 y = self.dropout(y, training=training)  # (batch, tgt_time, units)
                 x = x + y if self.residual and i > 0 else y
             outputs, weights = self.attention(x, context) if self.attention else (x, None)
+        outputs = self.output_dropout(outputs, training=training)  # (batch, tgt_time, units)
         if keep is not None:
             outputs = tf.boolean_mask(outputs, keep)  # (kept positions, units)
         return self._logits(outputs), weights

@@ -17,17 +17,21 @@ class StackedEncoder(keras.layers.Layer):
       residual: layers after the first add their input to their output.
       reverse_source: read the source backwards (Sutskever et al. 2014); outputs are returned in
         source order, so attention weights line up with the source tokens.
+      embedding_dropout: of the embeddings; None: ``dropout`` (which drops each layer's output).
     """
 
     def __init__(self, vocab_size, embedding_dim, units, num_layers, dropout, cell="lstm",
-                 bidirectional=False, residual=False, reverse_source=False, **kwargs):
+                 bidirectional=False, residual=False, reverse_source=False,
+                 embedding_dropout=None, **kwargs):
         super().__init__(**kwargs)
         self.options = dict(vocab_size=vocab_size, embedding_dim=embedding_dim, units=units,
                             num_layers=num_layers, dropout=dropout, cell=cell,
                             bidirectional=bidirectional, residual=residual,
-                            reverse_source=reverse_source)
+                            reverse_source=reverse_source, embedding_dropout=embedding_dropout)
         self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")
         self.dropout = keras.layers.Dropout(dropout)
+        self.embedding_dropout = keras.layers.Dropout(
+            dropout if embedding_dropout is None else embedding_dropout)
         self.residual = residual
         self.reverse_source = reverse_source
         self.layers_forward = [recurrent_layer(cell, units, f"{cell}_{i}")
@@ -52,7 +56,7 @@ class StackedEncoder(keras.layers.Layer):
         """
         mask = tf.not_equal(source_ids, PAD_ID)  # (batch, src_time)
         lengths = tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)
-        x = self.dropout(self.embedding(source_ids), training=training)
+        x = self.embedding_dropout(self.embedding(source_ids), training=training)
         def reverse(sequence):  # (batch, src_time, features), each sentence's tokens reversed
             return tf.reverse_sequence(sequence, lengths, seq_axis=1, batch_axis=0)
 

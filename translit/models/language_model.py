@@ -14,23 +14,28 @@ class LanguageModel(keras.Model):
     """P(token | the tokens before it), from ``layers`` recurrent layers over the embeddings.
 
     Args (a recipe's ``model`` keys): target_vocab_size, embedding_dim, units, layers, dropout,
-      cell, residual, tie_embeddings.
+      cell, residual, tie_embeddings, embedding_dropout, output_dropout.
     """
 
     has_attention = False
-    KEYS = ("embedding_dim", "units", "layers", "dropout", "cell", "residual", "tie_embeddings")
+    KEYS = ("embedding_dim", "units", "layers", "dropout", "cell", "residual", "tie_embeddings",
+            "embedding_dropout", "output_dropout")
 
     def __init__(self, target_vocab_size: int, embedding_dim: int = 256, units: int = 256,
                  layers: int = 2, dropout: float = 0.2, cell: str = "lstm",
-                 residual: bool = False, tie_embeddings: bool = False, **kwargs):
+                 residual: bool = False, tie_embeddings: bool = False,
+                 embedding_dropout: float | None = None, output_dropout: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         self.options = dict(target_vocab_size=target_vocab_size, embedding_dim=embedding_dim,
                             units=units, layers=layers, dropout=dropout, cell=cell,
-                            residual=residual, tie_embeddings=tie_embeddings)
+                            residual=residual, tie_embeddings=tie_embeddings,
+                            embedding_dropout=embedding_dropout, output_dropout=output_dropout)
         self.state_count = 1 if cell == "gru" else 2
         self.decoder = StackedDecoder(target_vocab_size, embedding_dim, units, layers, dropout,
                                       cell=cell, residual=residual,
-                                      tie_embeddings=tie_embeddings, name="decoder")
+                                      tie_embeddings=tie_embeddings,
+                                      embedding_dropout=embedding_dropout,
+                                      output_dropout=output_dropout, name="decoder")
 
     def get_config(self):
         return {**super().get_config(), **self.options}

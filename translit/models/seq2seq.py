@@ -21,29 +21,34 @@ class Seq2Seq(keras.Model):
     Args (the recipe's ``model`` keys, which document them, are named alike):
       source_vocab_size, target_vocab_size: the tokenizers' vocabulary sizes.
       embedding_dim, units, layers, dropout, cell, attention, attention_activation,
-      input_feeding, bidirectional, residual, reverse_source, tie_embeddings: the architecture.
+      input_feeding, bidirectional, residual, reverse_source, tie_embeddings,
+      embedding_dropout, output_dropout: the architecture.
     """
 
     def __init__(self, source_vocab_size: int, target_vocab_size: int, embedding_dim: int = 256,
                  units: int = 256, layers: int = 2, dropout: float = 0.2, cell: str = "lstm",
                  attention: str = "none", attention_activation: str = "tanh",
                  input_feeding: bool = False, bidirectional: bool = False, residual: bool = False,
-                 reverse_source: bool = False, tie_embeddings: bool = False, **kwargs):
+                 reverse_source: bool = False, tie_embeddings: bool = False,
+                 embedding_dropout: float | None = None, output_dropout: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         self.options = dict(
             source_vocab_size=source_vocab_size, target_vocab_size=target_vocab_size,
             embedding_dim=embedding_dim, units=units, layers=layers, dropout=dropout, cell=cell,
             attention=attention, attention_activation=attention_activation,
             input_feeding=input_feeding, bidirectional=bidirectional, residual=residual,
-            reverse_source=reverse_source, tie_embeddings=tie_embeddings)
+            reverse_source=reverse_source, tie_embeddings=tie_embeddings,
+            embedding_dropout=embedding_dropout, output_dropout=output_dropout)
         shared = dict(embedding_dim=embedding_dim, units=units, num_layers=layers,
-                      dropout=dropout, cell=cell, residual=residual)
+                      dropout=dropout, cell=cell, residual=residual,
+                      embedding_dropout=embedding_dropout)
         self.encoder = StackedEncoder(source_vocab_size, bidirectional=bidirectional,
                                       reverse_source=reverse_source, name="encoder", **shared)
         self.decoder = StackedDecoder(target_vocab_size, attention=attention,
                                       attention_activation=attention_activation,
                                       input_feeding=input_feeding,
-                                      tie_embeddings=tie_embeddings, name="decoder", **shared)
+                                      tie_embeddings=tie_embeddings,
+                                      output_dropout=output_dropout, name="decoder", **shared)
         self.has_attention = attention != "none"
 
     def get_config(self):
