@@ -59,7 +59,7 @@ class WordLanguageModel:
         Args: lines: per line, per word, the candidates (text, score), best first.
         """
         chosen: List[List[Scored]] = [[] for _ in lines]
-        order = sorted(range(len(lines)), key=lambda i: len(lines[i]))
+        order = sorted(range(len(lines)), key=lambda i: -len(lines[i]))  # longest first
         for start in range(0, len(order), BATCH_LINES):
             batch = [i for i in order[start:start + BATCH_LINES] if lines[i]]
             if batch:
@@ -68,33 +68,47 @@ class WordLanguageModel:
         return chosen
 
     def _choose_batch(self, lines) -> List[List[Scored]]:
-        """A beam of ``self.beam`` word sequences per line, advanced one word at a time."""
+        """A beam of ``self.beam`` word sequences per line, advanced one word at a time.
+
+        Args: lines, longest first: at each position the model runs for the lines that still
+        have a word, the first rows, their number rounded up to a power of two (the shapes
+        of the compiled step).
+        """
         count, beam = len(lines), self.beam
         width = max(len(candidates) for words in lines for candidates in words)
         lengths = np.array([len(words) for words in lines])
-        tokens = tf.fill([count * beam], BOS_ID)
-        _, state = self.model.encode(tf.zeros([count * beam, 1], tf.int32))
+        rows = _bucket(count * beam)
+        tokens = np.full([rows], BOS_ID, np.int32)
+        _, state = self.model.encode(tf.zeros([rows, 1], tf.int32))
         totals = np.full([count, beam], -np.inf)  # (lines, beam): one hypothesis to start
         totals[:, 0] = 0.0
         steps = []  # per position: parents, choices, word scores, each (lines, beam)
         for position in range(lengths.max()):
+            going = int(np.sum(lengths > position))  # the first lines; the others ended
+            rows = min(rows, _bucket(going * beam))
             ids, scores = self._candidates(lines, position, width)  # each (lines, width)
-            log_probs, state = _step(self.model, tokens, state,
-                                     tf.constant(np.repeat(ids, beam, axis=0)))
-            log_probs = log_probs.numpy().reshape(count, beam, width)
+            padded_ids = np.full([rows, _bucket(width)], PAD_ID, np.int32)
+            padded_ids[:going * beam, :width] = np.repeat(ids[:going], beam, axis=0)
+            state = tf.nest.map_structure(lambda s: s[:rows], state)
+            going_log_probs, state = _step(self.model, tf.constant(tokens[:rows]), state,
+                                           tf.constant(padded_ids))
+            log_probs = np.zeros([count, beam, width])
+            log_probs[:going] = going_log_probs.numpy()[:going * beam, :width].reshape(
+                going, beam, width)
             unknown = np.where(ids == UNK_ID, self.unknown_share, 0.0)[:, None, :]
             in_context = scores[:, None, :] + self.weight * (log_probs + unknown)
-            ended = position >= lengths  # (lines,): their hypotheses carry over unchanged
-            in_context[ended] = scores[ended][:, None, :]
+            in_context[going:] = scores[going:][:, None, :]  # ended: carried over unchanged
             expanded = (totals[:, :, None] + in_context).reshape(count, beam * width)
             best = np.argsort(-expanded, axis=1, kind="stable")[:, :beam]  # (lines, beam)
             totals = np.take_along_axis(expanded, best, axis=1)
             steps.append((best // width, best % width,
                           np.take_along_axis(in_context.reshape(count, -1), best, axis=1)))
             if beam > 1:  # each hypothesis continues from its parent's state
-                rows = (np.arange(count)[:, None] * beam + best // width).reshape(-1)
-                state = tf.nest.map_structure(lambda s: tf.gather(s, rows), state)
-            tokens = tf.constant(np.take_along_axis(ids, best % width, axis=1).reshape(-1))
+                parents = np.arange(rows)
+                parents[:going * beam] = (np.arange(going)[:, None] * beam
+                                          + best[:going] // width).reshape(-1)
+                state = tf.nest.map_structure(lambda s: tf.gather(s, parents), state)
+            tokens[:count * beam] = np.take_along_axis(ids, best % width, axis=1).reshape(-1)
         return [_backtrack(words, steps, row) for row, words in enumerate(lines)]
 
     def _candidates(self, lines, position, width):
@@ -124,9 +138,14 @@ def _backtrack(words, steps, row) -> List[Scored]:
             for candidates, (choice, score) in zip(words, chosen)]
 
 
-@tf.function(reduce_retracing=True, autograph=False)
+def _bucket(size: int) -> int:
+    """The next power of two from 8: the few shapes that the compiled step is built for."""
+    return max(8, 1 << (size - 1).bit_length())
+
+
+@tf.function(autograph=False, jit_compile=True)  # one XLA program per (rows, candidates) shape
 def _step(model, tokens, state, candidate_ids):
-    """Feeds (lines,) tokens; returns log P of (lines, candidates) ids and the next state."""
+    """Feeds (rows,) tokens; returns log P of (rows, candidates) ids and the next state."""
     logits, state, _ = model.decode_step(tokens, state, {})
     log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)  # (lines, vocab)
     return tf.gather(log_probs, candidate_ids, batch_dims=1), state

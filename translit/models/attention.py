@@ -53,13 +53,19 @@ class Attention(keras.layers.Layer):
         """Precomputes what every decoder step reuses.
 
         Args: memory (batch, src_time, memory_dim) encoder outputs; mask (batch, src_time) bool.
-        Returns: a context dict {"memory", "keys" (batch, src_time, units), "mask"}.
+        Returns: a context dict {"memory", "keys" (batch, src_time, units), "mask"}, and once
+        the attention layer is built "values" (batch, src_time, units): the memory through the
+        layer's context half, W_c [c_t; h_t] = sum_j a_tj (W_cc m_j) + W_ch h_t.
         """
         if self.kind == "dot" and memory.shape[-1] == self.units:
             keys = memory
         else:  # general's W, Bahdanau's W, or dot over a memory of another size
             keys = self.memory_layer(memory)
-        return {"memory": memory, "keys": keys, "mask": mask}
+        context = {"memory": memory, "keys": keys, "mask": mask}
+        if self.combine.built:  # it builds on the first call, under this layer's name
+            kernel = tf.cast(self.combine.kernel[:memory.shape[-1]], memory.dtype)
+            context["values"] = tf.tensordot(memory, kernel, [[2], [0]])
+        return context
 
     def call(self, queries, context):
         """Args: queries (batch, tgt_time, units); context from :meth:`prepare`.
@@ -75,6 +81,12 @@ class Attention(keras.layers.Layer):
         scores = tf.cast(scores, tf.float32)
         scores = tf.where(context["mask"][:, None, :], scores, -1e9)
         weights = tf.nn.softmax(scores, axis=-1)
-        memory = tf.cast(context["memory"], queries.dtype)
-        contexts = tf.matmul(tf.cast(weights, queries.dtype), memory)  # (batch, tgt, memory_dim)
-        return self.combine(tf.concat([contexts, queries], axis=-1)), weights
+        if "values" not in context:  # the first call builds the attention layer
+            memory = tf.cast(context["memory"], queries.dtype)
+            contexts = tf.matmul(tf.cast(weights, queries.dtype), memory)  # (batch, tgt, memory)
+            return self.combine(tf.concat([contexts, queries], axis=-1)), weights
+        kernel = tf.cast(self.combine.kernel[-self.units:], queries.dtype)  # W_ch
+        values = tf.cast(context["values"], queries.dtype)
+        combined = (tf.matmul(tf.cast(weights, queries.dtype), values)  # (batch, tgt, units)
+                    + tf.tensordot(queries, kernel, [[2], [0]]))
+        return (combined if self.activation == "none" else tf.tanh(combined)), weights
