@@ -145,6 +145,27 @@ def test_requests_arriving_together_share_one_model_call(model):
     assert answers == [model.translate(request) for request in texts]
 
 
+def test_without_a_delay_requests_queued_meanwhile_share_a_call(model):
+    """max_delay 0: the first request runs at once; those queued while it runs form the next
+    batch together."""
+    sizes = []
+
+    async def callers():
+        batcher = Batcher(model, concurrent.futures.ThreadPoolExecutor(1), max_batch_size=64,
+                          max_delay=0.0, max_queue=64, on_batch=sizes.append)
+        batcher.start()
+        first = asyncio.ensure_future(batcher.translate(["abcd"]))
+        await asyncio.sleep(0)  # the batching task takes the first request alone
+        later = [batcher.translate(t) for t in (["fed"], ["hhga", "gfe"], ["abc"])]
+        answers = await asyncio.gather(first, *later)
+        await batcher.stop()
+        return answers
+
+    answers = asyncio.run(callers())
+    assert sizes == [1, 4]
+    assert answers == [model.translate(t) for t in (["abcd"], ["fed"], ["hhga", "gfe"], ["abc"])]
+
+
 BAD_REQUESTS = [
     ("POST", "/v1/translate", b"{not json", 400, None),
     ("POST", "/v1/translate", b'["abcd"]', 400, None),

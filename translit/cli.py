@@ -433,7 +433,9 @@ def _score_with_model(run_dir, checkpoint, sources, targets, batch_size, as_json
 @click.option("--max-batch-size", default=64, show_default=True, type=click.IntRange(min=1),
               help="Sentences per model call at most.")
 @click.option("--max-delay-ms", default=5.0, show_default=True, type=click.FloatRange(min=0),
-              help="How long a request waits for others to share its model call.")
+              help="How long a request waits for others to share its model call (requests "
+                   "queued while the model runs share it anyway; 0 for one client's lowest "
+                   "latency, as suggestions while typing).")
 @click.option("--max-queue", default=1024, show_default=True, type=click.IntRange(min=1),
               help="Sentences waiting at most; more are answered 503 with Retry-After.")
 @click.option("--max-body-bytes", default=1 << 20, show_default=True,

@@ -1,7 +1,9 @@
 """Dynamic batching: requests that arrive within a few milliseconds share one call of the model.
 
-Requests wait in an asyncio queue; the batching task takes the first, gathers more for up to
-``max_delay`` seconds (at most ``max_batch_size`` sentences, all with the same n-best width),
+Requests wait in an asyncio queue; the batching task takes the first, and with it every request
+already queued (those that arrived while the model ran the previous batch), then waits for more
+for up to ``max_delay`` seconds (at most ``max_batch_size`` sentences, all with the same n-best
+width; a ``max_delay`` of 0 forms batches from what is queued, as Triton's dynamic batcher does),
 runs one :meth:`translit.api.LoadedModel.translate` call in the model's worker thread, and hands
 every caller its own slice, in its order. The event loop stays free while the model runs.
 """
@@ -33,7 +35,8 @@ class Batcher:
       model: a :class:`translit.api.LoadedModel`.
       executor: the single worker thread that runs the model (shared with other model calls).
       max_batch_size: sentences per model call at most (one request larger than it runs alone).
-      max_delay: seconds the first request of a batch waits for others.
+      max_delay: seconds the first request of a batch waits for others (0: none; the
+        requests queued meanwhile join it all the same).
       max_queue: sentences waiting at most; beyond it :meth:`translate` raises QueueFull.
       on_batch: called with each batch's sentence count (metrics).
     """
@@ -72,10 +75,8 @@ class Batcher:
             batch, pending = [first], None
             size, deadline = len(first.texts), time.monotonic() + self.max_delay
             while size < self.max_batch_size:
-                try:
-                    request = await asyncio.wait_for(self._queue.get(),
-                                                     max(deadline - time.monotonic(), 0))
-                except asyncio.TimeoutError:
+                request = await self._next(deadline)
+                if request is None:
                     break
                 if request.n_best != first.n_best or size + len(request.texts) > \
                         self.max_batch_size:
@@ -84,6 +85,17 @@ class Batcher:
                 batch.append(request)
                 size += len(request.texts)
             await self._translate(batch, size)
+
+    async def _next(self, deadline: float) -> Optional[_Request]:
+        """A request already queued, else one that arrives before ``deadline``, else None."""
+        try:
+            return self._queue.get_nowait()
+        except asyncio.QueueEmpty:
+            pass
+        try:
+            return await asyncio.wait_for(self._queue.get(), deadline - time.monotonic())
+        except asyncio.TimeoutError:
+            return None
 
     async def _translate(self, batch: List[_Request], size: int) -> None:
         self.waiting -= size
