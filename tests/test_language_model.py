@@ -147,3 +147,26 @@ def test_exports_refuse_a_language_model_unless_asked(trained_run, tmp_path):
         done = CliRunner().invoke(main, ["export", str(tmp_path / f"e{len(options)}"), "-m",
                                          run_dir, "--without-lm", *options])
         assert done.exit_code == 0, done.output
+
+
+@pytest.mark.parametrize("beam", [1, 2])
+def test_many_lines_choose_as_a_few_do(tmp_path, monkeypatch, beam):
+    """A hundred lines of 1-12 words run the compiled step for the many rows at first and
+    TensorFlow's kernels once few lines remain; the choices and scores are those of the step
+    run without XLA for every row."""
+    from translit import word_lm
+
+    lm = word_lm.WordLanguageModel(train_lm(str(tmp_path), counting(300, seed=1)), 1.0, beam)
+    rng = random.Random(2)
+    lines = [[[(rng.choice(NUMBERS + ["zzz"]), -rng.random()) for _ in range(rng.randint(1, 4))]
+              for _ in range(rng.randint(1, 12))] for _ in range(100)]
+    traced = word_lm._compiled_step.experimental_get_tracing_count()
+    compiled = lm.choose(lines)
+    assert word_lm._compiled_step.experimental_get_tracing_count() > traced
+    monkeypatch.setattr(word_lm, "COMPILED_ROWS", 10 ** 9)
+    plain = lm.choose(lines)
+    assert [[text for text, _ in line] for line in compiled] == \
+        [[text for text, _ in line] for line in plain]
+    assert [score for line in compiled for _, score in line] == pytest.approx(
+        [score for line in plain for _, score in line], abs=1e-4)
+    assert [len(line) for line in compiled] == [len(line) for line in lines]

@@ -24,6 +24,7 @@ from translit.special_tokens import BOS_ID, PAD_ID, SPECIALS, UNK_ID
 
 Scored = Tuple[str, float]
 BATCH_LINES = 256
+COMPILED_ROWS = 64  # rows from which the language model's step runs compiled by XLA
 
 
 class WordLanguageModel:
@@ -77,7 +78,7 @@ class WordLanguageModel:
         count, beam = len(lines), self.beam
         width = max(len(candidates) for words in lines for candidates in words)
         lengths = np.array([len(words) for words in lines])
-        rows = _bucket(count * beam)
+        rows = _rows(count * beam)
         tokens = np.full([rows], BOS_ID, np.int32)
         _, state = self.model.encode(tf.zeros([rows, 1], tf.int32))
         totals = np.full([count, beam], -np.inf)  # (lines, beam): one hypothesis to start
@@ -85,13 +86,15 @@ class WordLanguageModel:
         steps = []  # per position: parents, choices, word scores, each (lines, beam)
         for position in range(lengths.max()):
             going = int(np.sum(lengths > position))  # the first lines; the others ended
-            rows = min(rows, _bucket(going * beam))
+            if _rows(going * beam) < rows:
+                rows = _rows(going * beam)
+                state = tf.nest.map_structure(lambda s: s[:rows], state)
+            compiled = rows >= COMPILED_ROWS
             ids, scores = self._candidates(lines, position, width)  # each (lines, width)
-            padded_ids = np.full([rows, _bucket(width)], PAD_ID, np.int32)
+            padded_ids = np.full([rows, _bucket(width) if compiled else width], PAD_ID, np.int32)
             padded_ids[:going * beam, :width] = np.repeat(ids[:going], beam, axis=0)
-            state = tf.nest.map_structure(lambda s: s[:rows], state)
-            going_log_probs, state = _step(self.model, tf.constant(tokens[:rows]), state,
-                                           tf.constant(padded_ids))
+            going_log_probs, state = (_compiled_step if compiled else _step)(
+                self.model, tf.constant(tokens[:rows]), state, tf.constant(padded_ids))
             log_probs = np.zeros([count, beam, width])
             log_probs[:going] = going_log_probs.numpy()[:going * beam, :width].reshape(
                 going, beam, width)
@@ -138,14 +141,25 @@ def _backtrack(words, steps, row) -> List[Scored]:
             for candidates, (choice, score) in zip(words, chosen)]
 
 
+def _rows(size: int) -> int:
+    """The rows the model runs for ``size`` rows: from ``COMPILED_ROWS`` on, the next power of
+    two (the few shapes of the compiled step)."""
+    return 1 << (size - 1).bit_length() if size >= COMPILED_ROWS else size
+
+
 def _bucket(size: int) -> int:
-    """The next power of two from 8: the few shapes that the compiled step is built for."""
+    """The next power of two from 8 (candidates per row of the compiled step)."""
     return max(8, 1 << (size - 1).bit_length())
 
 
-@tf.function(autograph=False, jit_compile=True)  # one XLA program per (rows, candidates) shape
-def _step(model, tokens, state, candidate_ids):
+def _log_probs_step(model, tokens, state, candidate_ids):
     """Feeds (rows,) tokens; returns log P of (rows, candidates) ids and the next state."""
     logits, state, _ = model.decode_step(tokens, state, {})
-    log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)  # (lines, vocab)
+    log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)  # (rows, vocab)
     return tf.gather(log_probs, candidate_ids, batch_dims=1), state
+
+
+# XLA fuses the log-softmax over the vocabulary: faster for many rows, slower for a few (a line
+# typed at the service) than TensorFlow's kernels.
+_step = tf.function(_log_probs_step, autograph=False, reduce_retracing=True)
+_compiled_step = tf.function(_log_probs_step, autograph=False, jit_compile=True)
