@@ -72,8 +72,8 @@ class WordLanguageModel:
         """A beam of ``self.beam`` word sequences per line, advanced one word at a time.
 
         Args: lines, longest first: at each position the model runs for the lines that still
-        have a word, the first rows, their number rounded up to a power of two (the shapes
-        of the compiled step).
+        have a word, the first rows (from ``COMPILED_ROWS`` on, their number rounded up to a
+        power of two: the shapes of the compiled step).
         """
         count, beam = len(lines), self.beam
         width = max(len(candidates) for words in lines for candidates in words)
