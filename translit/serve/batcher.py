@@ -92,8 +92,11 @@ class Batcher:
             return self._queue.get_nowait()
         except asyncio.QueueEmpty:
             pass
+        left = deadline - time.monotonic()
+        if left <= 0:  # no waiting (nor a get task to cancel) once the delay is over
+            return None
         try:
-            return await asyncio.wait_for(self._queue.get(), deadline - time.monotonic())
+            return await asyncio.wait_for(self._queue.get(), left)
         except asyncio.TimeoutError:
             return None
 
