@@ -2,6 +2,8 @@
 
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -96,6 +98,13 @@ def test_mismatched_corpus_is_reported_by_train(tmp_path):
         f.write("extra\n")
     result = CliRunner().invoke(main, ["train", recipe, "--run-dir", str(tmp_path / "run")])
     assert result.exit_code == 1 and "Line counts differ" in result.output
+
+
+def test_python_dash_m_runs_the_translit_command():
+    result = subprocess.run([sys.executable, "-m", "translit", "train", "--help"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Usage: translit train [OPTIONS] RECIPE")
 
 
 def test_version_names_translit_tensorflow_and_keras():
