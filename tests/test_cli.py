@@ -61,6 +61,7 @@ def test_score_prints_bleu_and_chrf_with_signatures(tmp_path):
     (lambda d: ["translate", "-m", str(d / "nowhere"), write_lines(d / "x", ["a"])],
      "Run directory not found"),
     (lambda d: ["translate", str(d / "missing.txt"), "-m", str(d)], "Corpus file not found"),
+    (lambda d: ["translate", str(d / "missing.txt")], "Corpus file not found"),
     (lambda d: ["score", "-r", write_lines(d / "r", ["a", "b"]), write_lines(d / "h", ["a"])],
      "h has 1 lines"),
 ])

@@ -71,6 +71,16 @@ def test_missing_recipe_file_is_named(tmp_path):
         load_recipe(str(tmp_path / "nope.yaml"))
 
 
+def test_missing_recipe_names_the_shipped_one_meant(tmp_path, monkeypatch):
+    (tmp_path / "recipes").mkdir()
+    (tmp_path / "recipes" / "quickstart.yaml").write_text("name: quickstart\n")
+    monkeypatch.chdir(tmp_path)
+    for typed in ("quickstart", "recipes/quickstart"):
+        with pytest.raises(UserError, match=f"not found: {typed}; did you mean "
+                                            r"recipes/quickstart\.yaml\?"):
+            load_recipe(typed)
+
+
 def test_saved_recipe_loads_back_equal(tmp_path):
     recipe = load_recipe(write_recipe(tmp_path))
     save_recipe(recipe, str(tmp_path / "resolved.yaml"))

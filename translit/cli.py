@@ -213,12 +213,12 @@ def translate(file, model_paths, output, beam, n_best, checkpoint, batch_size, w
     from translit.on_device import is_litert_export
     from translit.progress import LineProgress
 
+    lines = read_lines(file)  # a missing file is named before the model is looked for
     if not model_paths or not all(map(is_litert_export, model_paths)):
         _start_tensorflow()  # a LiteRT export runs without it
         from translit.run_dir import latest_run
 
         model_paths = model_paths or [latest_run()]
-    lines = read_lines(file)  # a missing file is named before the model loads
     model = load(model_paths, beam=beam, checkpoint=checkpoint, **text_options)
     lines = list(lines) if attention_plot else lines
     # Options that do not fit the model (--n-best over the beam) stop here, before any work.

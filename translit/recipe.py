@@ -322,7 +322,7 @@ def load_recipe(path: str, overrides: typing.Sequence[str] = ()) -> Recipe:
         with open(path, encoding="utf-8") as f:
             raw = yaml.safe_load(f)
     except FileNotFoundError:
-        raise UserError(f"Recipe file not found: {path}") from None
+        raise UserError(f"Recipe file not found: {path}{_recipe_hint(path)}") from None
     except (yaml.YAMLError, UnicodeDecodeError) as e:
         raise UserError(f"{path}: not valid YAML: {e}") from None
     raw = {} if raw is None else raw
@@ -336,6 +336,15 @@ def load_recipe(path: str, overrides: typing.Sequence[str] = ()) -> Recipe:
     _check_recipe(recipe, path)
     _absolutize_paths(recipe)
     return recipe
+
+
+def _recipe_hint(path: str) -> str:
+    """"; did you mean recipes/NAME.yaml?" where a recipe by that name exists, else ""."""
+    for candidate in (f"{path}.yaml", os.path.join("recipes", path),
+                      os.path.join("recipes", f"{path}.yaml")):
+        if os.path.isfile(candidate):
+            return f"; did you mean {candidate}?"
+    return ""
 
 
 def recipe_from_dict(raw: dict, where: str) -> Recipe:
