@@ -90,8 +90,8 @@ def throughput(recipe_path: str, precision: str, steps: int, sentences: int) -> 
 def bleu_after(recipe_path: str, minutes: float, work: str) -> dict:
     """`translit train` stopped by SIGTERM after ``minutes`` (it saves a checkpoint), then the
     dev set translated with beam 5 and scored."""
+    from translit.decoding.scoring import score
     from translit.recipe import load_recipe
-    from translit.scoring import score
 
     run_dir = os.path.join(work, "run")
     command = [sys.executable, "-m", "translit.cli"]

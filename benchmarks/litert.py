@@ -33,7 +33,7 @@ def peak_mb():  # VmHWM: this process's own peak (ru_maxrss would include the pa
     with open("/proc/self/status") as f:
         return next(int(l.split()[1]) for l in f if l.startswith("VmHWM")) / 1024
 
-from translit.on_device import OnDeviceModel
+from translit.export.on_device import OnDeviceModel
 model = OnDeviceModel(sys.argv[1], num_threads=1)
 lines = json.loads(sys.stdin.read())
 times = []
@@ -73,8 +73,8 @@ def main():
     args = parser.parse_args()
 
     import translit
-    from translit.litert import export_litert
-    from translit.scoring import score
+    from translit.decoding.scoring import score
+    from translit.export.litert import export_litert
 
     sources, references = read_lines(args.source), read_lines(args.ref)
     metrics = args.metrics.split(",")

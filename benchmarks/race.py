@@ -222,8 +222,8 @@ def prepare_pieces(recipe_path: str, work: str) -> str:
     A joint SentencePiece model is saved with each side's pieces too, which entrants with
     ``tokenizer.side_vocabularies`` read (the model itself does not depend on that key).
     """
-    from translit.preparation import train_recipe_tokenizers
     from translit.recipe import load_recipe
+    from translit.training.preparation import train_recipe_tokenizers
 
     directory = os.path.join(work, "tokenizer")
     if not os.path.isdir(directory):
@@ -314,7 +314,7 @@ def translate_job(entrant: Entrant, mark: dict, split_name: str, split):
 def score_marks(entrants, splits: dict, cores: list, metrics=("bleu", "chrf")):
     """Translates and scores every mark's checkpoint, one job per core: each mark gets
     ``{split}_{metric}`` for every split and metric."""
-    from translit.scoring import score
+    from translit.decoding.scoring import score
 
     jobs = [(entrant, mark, name, split) for entrant in entrants for mark in entrant.marks
             if mark["checkpoint"] for name, split in splits.items()]
@@ -430,7 +430,7 @@ def main():
     parser.add_argument("--score-only", action="store_true",
                         help="score the marks of a race in --work again (after a failure)")
     args = parser.parse_args()
-    from translit.scoring import METRICS
+    from translit.decoding.scoring import METRICS
 
     metrics = args.metrics.split(",")
     if not set(metrics) <= set(METRICS):  # before the race, not after it

@@ -44,7 +44,7 @@ def main():
     args = parser.parse_args()
 
     import translit
-    from translit.scoring import score
+    from translit.decoding.scoring import score
 
     with open(args.source, encoding="utf-8") as f:
         sources = f.read().splitlines()

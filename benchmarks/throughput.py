@@ -24,7 +24,7 @@ from machine import describe  # noqa: E402
 
 
 def train_throughput(recipe, run_dir, steps):
-    from translit.training import Trainer
+    from translit.training.trainer import Trainer
 
     trainer = Trainer(recipe, run_dir)
     start = time.perf_counter()
@@ -41,8 +41,8 @@ def train_throughput(recipe, run_dir, steps):
 def translate_throughput(run_dir, sources, references, beam):
     import tensorflow as tf
 
-    from translit.scoring import score
-    from translit.translator import load_translator, translate_lines
+    from translit.decoding.scoring import score
+    from translit.decoding.translator import load_translator, translate_lines
 
     translator, _ = load_translator(run_dir, beam_size=beam)
     translator.translate(tf.constant(sources[:64]))  # trace
@@ -64,7 +64,7 @@ def main():
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     args = parser.parse_args()
 
-    from translit.corpus import read_parallel
+    from translit.data.corpus import read_parallel
     from translit.recipe import load_recipe
 
     overrides = [f"train.max_steps={2 * args.steps}", f"train.log_every={args.steps}",

@@ -79,7 +79,7 @@ def copy_run_with_decode(run_dir, destination, **decode):
 def trained_run(tmp_path_factory):
     """A reversal model trained to about 99% exact match (about 15 s on 2 CPU cores)."""
     from translit.recipe import load_recipe
-    from translit.training import train
+    from translit.training.trainer import train
 
     directory = tmp_path_factory.mktemp("reversal")
     recipe = load_recipe(write_recipe(directory, train={"max_steps": 800, "learning_rate": 0.005},
@@ -95,7 +95,7 @@ def attention_run(tmp_path_factory):
     batches of two lengths: with one, each pass over these 1,500 pairs ends in a partly filled
     batch per length, a quarter of the steps, and 300 steps reach 86% instead of 100%."""
     from translit.recipe import load_recipe
-    from translit.training import train
+    from translit.training.trainer import train
 
     directory = tmp_path_factory.mktemp("attention")
     recipe = load_recipe(write_recipe(
@@ -109,7 +109,7 @@ def attention_run(tmp_path_factory):
 def _number_words_run(directory, **tokenizer):
     """A few steps of a SentencePiece model on the number words (quality is not the point)."""
     from translit.recipe import load_recipe
-    from translit.training import train
+    from translit.training.trainer import train
 
     words = os.path.join(REPO, "corpora", "number_words")
     split = {"src": os.path.join(words, "valid.de"), "tgt": os.path.join(words, "valid.en")}

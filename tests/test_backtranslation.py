@@ -3,7 +3,7 @@
 from click.testing import CliRunner
 
 from translit.cli import main
-from translit.corpus import read_parallel
+from translit.data.corpus import read_parallel
 
 from conftest import write_lines
 

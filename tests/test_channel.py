@@ -4,7 +4,7 @@ from click.testing import CliRunner
 
 import translit
 from translit.cli import main
-from translit.likelihood import forced_scores
+from translit.decoding.likelihood import forced_scores
 
 from conftest import copy_run_with_decode, write_lines
 

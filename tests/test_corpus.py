@@ -2,7 +2,7 @@ import gzip
 
 import pytest
 
-from translit.corpus import read_parallel
+from translit.data.corpus import read_parallel
 from translit.errors import UserError
 
 

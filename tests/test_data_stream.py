@@ -15,11 +15,11 @@ from click.testing import CliRunner
 from test_multi_worker import _free_ports
 
 from translit.cli import main
-from translit.corpus import stream_pairs
-from translit.data import Limits, Shard, data_error, evaluation_batches, text_pairs
+from translit.data.corpus import stream_pairs
+from translit.data.pipeline import Limits, Shard, data_error, evaluation_batches, text_pairs
+from translit.data.tokenizers import load_tokenizers
 from translit.recipe import Split, load_recipe
-from translit.run_dir import RunDir
-from translit.tokenizers import load_tokenizers
+from translit.runs.directory import RunDir
 
 from conftest import REPO, write_lines, write_recipe
 
@@ -120,8 +120,8 @@ def test_epochs_count_passes_over_the_stream(tmp_path):
 # Each worker of a MultiWorkerMirroredStrategy job reads the pairs its input pipeline is given.
 WORKER = r"""
 import json, sys
-from translit.data import Shard, text_pairs
-from translit.distribute import make_strategy
+from translit.data.pipeline import Shard, text_pairs
+from translit.training.distribute import make_strategy
 from translit.recipe import Split
 
 strategy = make_strategy("multi-worker")

@@ -11,10 +11,10 @@ import tensorflow as tf
 from click.testing import CliRunner
 
 from translit.cli import main
+from translit.decoding.scoring import score
+from translit.decoding.translator import load_model
 from translit.models import trackable_weights
-from translit.run_dir import RunDir
-from translit.scoring import score
-from translit.translator import load_model
+from translit.runs.directory import RunDir
 
 from conftest import write_lines
 

@@ -4,8 +4,8 @@ from click.testing import CliRunner
 
 import translit
 from translit.cli import main
-from translit.likelihood import forced_scores
-from translit.word_prior import WordPrior
+from translit.decoding.likelihood import forced_scores
+from translit.text.word_prior import WordPrior
 
 from conftest import write_lines
 

@@ -15,7 +15,7 @@ import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from translit.recipe import load_recipe
-from translit.training import Trainer
+from translit.training.trainer import Trainer
 
 recipe_path, directory = sys.argv[1], sys.argv[2]
 results = {}

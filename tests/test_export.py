@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 import translit
 from translit.cli import main
-from translit.translator import load_translator
+from translit.decoding.translator import load_translator
 
 SOURCES = ["abcd", "hhga", "", "fed", "x" * 3000]
 

@@ -8,7 +8,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from translit.corpus import read_parallel
+from translit.data.corpus import read_parallel
 from translit.errors import UserError
 from translit.recipe import Recipe, load_recipe
 

@@ -64,13 +64,13 @@ def test_a_language_model_learns_a_toy_language(tmp_path):
 
 
 def test_words_outside_the_vocabulary_share_unk(tmp_path):
-    from translit.native_log import start_tensorflow
+    from translit.utils.native_log import start_tensorflow
 
     start_tensorflow()
     import tensorflow as tf
 
+    from translit.data.tokenizers import WordTokenizer
     from translit.recipe import TokenizerConfig
-    from translit.tokenizers import WordTokenizer
 
     config = TokenizerConfig(type="word", vocab_size=6, normalization="NFC")
     tokenizer = WordTokenizer.train(["ek do ek, teen ek do char", "paanch 42"], config)
@@ -154,7 +154,7 @@ def test_many_lines_choose_as_a_few_do(tmp_path, monkeypatch, beam):
     """A hundred lines of 1-12 words run the compiled step for the many rows at first and
     TensorFlow's kernels once few lines remain; the choices and scores are those of the step
     run without XLA for every row."""
-    from translit import word_lm
+    from translit.text import word_lm
 
     lm = word_lm.WordLanguageModel(train_lm(str(tmp_path), counting(300, seed=1)), 1.0, beam)
     rng = random.Random(2)

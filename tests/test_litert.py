@@ -68,7 +68,7 @@ def test_every_architecture_exports_with_the_same_n_best(model, decode, tmp_path
     """Cells, layers, reversed source, residual connections, tied embeddings, Bahdanau
     attention, input feeding and the coverage penalty, on models of 60 steps."""
     from translit.recipe import load_recipe
-    from translit.training import train
+    from translit.training.trainer import train
 
     recipe = write_recipe(tmp_path, model=model, train={"max_steps": 60},
                           decode={"beam_size": 3, **decode})
@@ -200,7 +200,7 @@ def test_an_operator_outside_the_builtins_is_named():
     import tensorflow as tf
 
     from translit.errors import UserError
-    from translit.litert import convert
+    from translit.export.litert import convert
 
     module = tf.Module()
     module.scale = tf.Variable(2.0)
@@ -218,7 +218,7 @@ def test_python_normalization_matches_the_graphs_case_folding():
     assigned code point of Python's Unicode version gives the same text."""
     import tensorflow_text as tf_text
 
-    from translit.text_rules import normalize
+    from translit.data.text_rules import normalize
 
     characters = [chr(c) for c in range(0x20, 0x30000)
                   if unicodedata.category(chr(c)) not in ("Cn", "Cs", "Co", "Cc")]

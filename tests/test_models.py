@@ -9,10 +9,10 @@ import pytest
 import tensorflow as tf
 from click.testing import CliRunner
 
-from translit.checkpoints import restore_weights
 from translit.cli import main
 from translit.models import Seq2Seq, build_model, trackable_weights
 from translit.models.cells import LSTM, CIFGCell
+from translit.runs.checkpoints import restore_weights
 
 from conftest import write_lines, write_recipe
 

@@ -17,9 +17,9 @@ from conftest import REPO, write_recipe
 WORKER = r"""
 import json, sys
 import numpy as np
-from translit.distribute import make_strategy
+from translit.training.distribute import make_strategy
 from translit.recipe import load_recipe
-from translit.training import Trainer
+from translit.training.trainer import Trainer
 
 trainer = Trainer(load_recipe(sys.argv[1]), sys.argv[2], make_strategy("multi-worker"))
 record = trainer.train()

@@ -15,10 +15,10 @@ import threading
 import pytest
 from click.testing import CliRunner
 
-from translit import named_corpora
 from translit.cli import main
+from translit.data import named_corpora
+from translit.data.named_corpora import CorpusFile, NamedCorpus, fetch, sha256_of
 from translit.errors import UserError
-from translit.named_corpora import CorpusFile, NamedCorpus, fetch, sha256_of
 from translit.recipe import load_recipe
 
 from conftest import REPO, write_lines

@@ -3,9 +3,9 @@ flags, and a training that builds its model in it."""
 
 import pytest
 
-from translit.precision import choose_precision, cpu_flags, resolve_precision
 from translit.recipe import load_recipe
-from translit.training import Trainer
+from translit.training.precision import choose_precision, cpu_flags, resolve_precision
+from translit.training.trainer import Trainer
 
 from conftest import write_recipe
 

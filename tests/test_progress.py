@@ -2,8 +2,8 @@
 
 import io
 
-from translit import progress as progress_module
-from translit.progress import LineProgress, Progress
+from translit.utils import progress as progress_module
+from translit.utils.progress import LineProgress, Progress
 
 
 class _Terminal(io.StringIO):

@@ -5,7 +5,7 @@ import json
 from click.testing import CliRunner
 
 from translit.cli import main
-from translit.dictionary import read_pairs
+from translit.text.dictionary import read_pairs
 
 from conftest import write_lines
 

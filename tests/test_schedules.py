@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 
 from translit.recipe import TrainConfig
-from translit.schedules import LearningRate
+from translit.training.schedules import LearningRate
 
 
 def _rate(step, scale=1.0, **config):

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from translit.data.special_tokens import BOS_ID, EOS_ID
+from translit.decoding.search import beam_search, top_k
 from translit.models import Ensemble, build_model
-from translit.search import beam_search, top_k
-from translit.special_tokens import BOS_ID, EOS_ID
 
 VOCAB = 12
 

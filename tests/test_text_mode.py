@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 import translit
 from translit.cli import main
-from translit.text_mode import split
+from translit.data.words import split
 
 LETTERS = set("abcdefghijklmnopqrstuvwxyz")
 

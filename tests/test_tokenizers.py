@@ -1,9 +1,9 @@
 import pytest
 import tensorflow as tf
 
+from translit.data.special_tokens import BOS_ID, EOS_ID, UNK_ID
+from translit.data.tokenizers import load_tokenizers, source_ids, target_ids, train_tokenizers
 from translit.recipe import TokenizerConfig
-from translit.special_tokens import BOS_ID, EOS_ID, UNK_ID
-from translit.tokenizers import load_tokenizers, source_ids, target_ids, train_tokenizers
 
 SOURCES = ["einundzwanzig Katzen", "dreihundert Hunde", "Grüße aus Köln", "zweiundvierzig"] * 40
 TARGETS = ["twenty one cats", "three hundred dogs", "greetings from cologne", "forty two"] * 40

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from translit.decoding.translator import load_translator
 from translit.errors import UserError
-from translit.losses import masked_cross_entropy
+from translit.models.losses import masked_cross_entropy
 from translit.recipe import load_recipe
-from translit.run_dir import RunDir
-from translit.training import Trainer, train
-from translit.translator import load_translator
+from translit.runs.directory import RunDir
+from translit.training.trainer import Trainer, train
 
 from conftest import reversal_pairs, write_recipe
 
@@ -109,7 +109,7 @@ def test_mixed_precision_trains_and_translates_in_float32(tmp_path, precision):
 
 
 def test_xla_trains_on_a_few_fixed_batch_shapes(tmp_path):
-    from translit.data import training_batches
+    from translit.data.pipeline import training_batches
 
     path = write_recipe(tmp_path, train={"max_steps": 30, "log_every": 10, "xla": True})
     trainer = Trainer(load_recipe(path), str(tmp_path / "run"))

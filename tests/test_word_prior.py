@@ -8,7 +8,7 @@ from click.testing import CliRunner
 import translit
 from translit.cli import main
 from translit.errors import UserError
-from translit.word_prior import WordPrior
+from translit.text.word_prior import WordPrior
 
 from conftest import write_lines, write_recipe
 

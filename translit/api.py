@@ -17,10 +17,10 @@ import os
 import re
 from typing import Iterable, Iterator, List, NamedTuple, Optional, Sequence, Union
 
-from translit.corpus import batched
+from translit.data.corpus import batched
 from translit.errors import UserError
-from translit.native_log import start_tensorflow
 from translit.recipe import DecodeConfig
+from translit.utils.native_log import start_tensorflow
 
 log = logging.getLogger(__name__)
 EXPORT_BATCH_SIZE = 64
@@ -43,7 +43,7 @@ class LoadedModel:
                  lm_weight: Optional[float] = None, lm_beam: Optional[int] = None,
                  channel: Optional[str] = None, channel_weight: Optional[float] = None,
                  channel_top: Optional[int] = None, dictionary: Optional[str] = None):
-        from translit.on_device import is_litert_export
+        from translit.export.on_device import is_litert_export
 
         self.paths = tuple(paths)
         self._checkpoint = checkpoint
@@ -92,7 +92,7 @@ class LoadedModel:
         return path
 
     def _load_litert(self, beam, checkpoint) -> None:
-        from translit.on_device import OnDeviceModel
+        from translit.export.on_device import OnDeviceModel
 
         self._on_device = OnDeviceModel(self._check_export_options(beam, checkpoint))
         self.beam_size, self.has_attention = self._on_device.beam_size, False
@@ -105,7 +105,7 @@ class LoadedModel:
         self.batch_size = 1  # the model reads one sentence at a time
 
     def _load_export(self, beam, checkpoint) -> None:
-        from translit.export import load_exported
+        from translit.export.saved_model import load_exported
         from translit.recipe import recipe_from_dict
 
         path = self._check_export_options(beam, checkpoint)
@@ -125,7 +125,7 @@ class LoadedModel:
         self.beam_size, self.has_attention = int(probe.shape[1]), False
 
     def _load_runs(self, beam, checkpoint) -> None:
-        from translit.translator import load_translator
+        from translit.decoding.translator import load_translator
 
         translator, recipe = load_translator(self.paths, beam, checkpoint)
         self._text_settings(vars(recipe.decode),
@@ -155,25 +155,25 @@ class LoadedModel:
                                 {c for c in source_characters if c.isalpha()})
 
     def _set_prior(self, path: str, weight: float) -> None:
-        from translit.word_prior import WordPrior
+        from translit.text.word_prior import WordPrior
 
         self._prior = WordPrior.load(path, weight)
 
     def _set_lm(self, path: str, weight: float) -> None:
         start_tensorflow()  # a LiteRT export's model did not need it
-        from translit.word_lm import WordLanguageModel
+        from translit.text.word_lm import WordLanguageModel
 
         self._lm = WordLanguageModel(path, weight, self._lm_beam)
 
     def _set_channel(self, path: str, weight: float) -> None:
         start_tensorflow()
-        from translit.channel import ChannelModel
+        from translit.text.channel import ChannelModel
 
         self._channel = ChannelModel(path, weight, self._channel_top)
 
     def _set_dictionary(self, path: str) -> None:
-        from translit.dictionary import Dictionary
-        from translit.likelihood import ForcedScorer
+        from translit.decoding.likelihood import ForcedScorer
+        from translit.text.dictionary import Dictionary
 
         if self._exported or len(self.paths) > 1:
             raise UserError("dictionary: its candidates are scored by forced decoding, which "
@@ -286,7 +286,7 @@ class LoadedModel:
                    first_line: int) -> list:
         if self.unit == "line":
             return self._translate_units(lines, beam, n_best, batch_size, first_line)
-        from translit.text_mode import suggest, translate_text
+        from translit.text.chain import suggest, translate_text
 
         def translate_words(words, n_best=1):  # no warnings: word numbers are not line numbers
             return self._translate_units(words, beam, n_best, batch_size, None)
@@ -335,7 +335,7 @@ class LoadedModel:
             outputs = self._on_device.translate_lines(lines, bool(n_best), warn=warn,
                                                       first_line=first_line or 1)
         else:
-            from translit.translator import translate_lines
+            from translit.decoding.translator import translate_lines
 
             outputs = translate_lines(self._function(beam, n_best), lines, batch_size,
                                       bool(n_best), warn=warn, first_line=first_line or 1)
@@ -383,7 +383,7 @@ class LoadedModel:
         if beam not in self._translators:
             import dataclasses
 
-            from translit.translator import Translator
+            from translit.decoding.translator import Translator
 
             base = self._translators[self.beam_size]
             self._translators[beam] = Translator(
@@ -396,7 +396,7 @@ class LoadedModel:
 def _describe_run(path: str, checkpoint: Optional[str]) -> dict:
     import dataclasses
 
-    from translit.run_dir import RunDir
+    from translit.runs.directory import RunDir
 
     run = RunDir(path)
     resolved = run.checkpoint(checkpoint)
@@ -432,7 +432,7 @@ def _export_characters(path: str, recipe: dict) -> Optional[List[str]]:
 def _describe_export(path: str) -> dict:
     import json
 
-    from translit.export import METADATA
+    from translit.export.saved_model import METADATA
 
     recipe = _export_recipe(path)
     metadata = os.path.join(path, "assets", METADATA)  # absent in older exports
@@ -447,7 +447,7 @@ def _describe_export(path: str) -> dict:
 def _describe_litert(path: str) -> dict:
     import json
 
-    from translit.on_device import CONFIG
+    from translit.export.on_device import CONFIG
 
     with open(os.path.join(path, CONFIG), encoding="utf-8") as f:
         config = json.load(f)
@@ -525,7 +525,7 @@ def load(paths: Union[str, Sequence[str]], *, beam: Optional[int] = None,
     if not paths:
         raise UserError("load needs at least one run directory or export")
     _check_count("beam", beam)
-    from translit.on_device import is_litert_export
+    from translit.export.on_device import is_litert_export
 
     if not all(is_litert_export(path) for path in paths):  # LiteRT exports run without it
         start_tensorflow()  # quietly, unless the caller set TF_CPP_MIN_LOG_LEVEL

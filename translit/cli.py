@@ -14,10 +14,10 @@ from typing import Optional
 
 import click
 
-from translit.distribute import STRATEGIES
+from translit.decoding.scoring import METRICS
 from translit.errors import TrainingInterrupted, UserError
-from translit.romanize import SCHEMES, SCRIPTS
-from translit.scoring import METRICS
+from translit.text.romanize import SCHEMES, SCRIPTS
+from translit.training.distribute import STRATEGIES
 
 
 class CommaSeparated(click.ParamType):
@@ -58,7 +58,7 @@ def _user_errors(command):
 
 def _start_tensorflow() -> None:
     """Imports TensorFlow, with its loading lines hidden unless ``-v``."""
-    from translit.native_log import start_tensorflow
+    from translit.utils.native_log import start_tensorflow
 
     start_tensorflow(click.get_current_context().find_root().params["verbose"])
 
@@ -104,10 +104,10 @@ def main(verbose):
 def train(recipe, run_dir, overrides, strategy):
     """Train (or resume) the model of RECIPE; print the final dev (and test) scores."""
     _start_tensorflow()
-    from translit.distribute import make_strategy
     from translit.recipe import load_recipe
-    from translit.run_dir import RUNS_ROOT
-    from translit.training import train as run_training
+    from translit.runs.directory import RUNS_ROOT
+    from translit.training.distribute import make_strategy
+    from translit.training.trainer import train as run_training
 
     loaded = load_recipe(recipe, overrides)
     run_dir = run_dir or os.path.join(RUNS_ROOT, loaded.name)
@@ -209,14 +209,14 @@ def translate(file, model_paths, output, beam, n_best, checkpoint, batch_size, w
               attention_plot, **text_options):
     """Translate FILE (or stdin), one sentence per line, keeping the line order."""
     from translit.api import load
-    from translit.corpus import read_lines
-    from translit.on_device import is_litert_export
-    from translit.progress import LineProgress
+    from translit.data.corpus import read_lines
+    from translit.export.on_device import is_litert_export
+    from translit.utils.progress import LineProgress
 
     lines = read_lines(file)  # a missing file is named before the model is looked for
     if not model_paths or not all(map(is_litert_export, model_paths)):
         _start_tensorflow()  # a LiteRT export runs without it
-        from translit.run_dir import latest_run
+        from translit.runs.directory import latest_run
 
         model_paths = model_paths or [latest_run()]
     model = load(model_paths, beam=beam, checkpoint=checkpoint, **text_options)
@@ -266,7 +266,7 @@ def _output(path):
 
 
 def _plot_attention(model, lines, batch_size, directory):
-    from translit.plots import plot_attention
+    from translit.utils.plots import plot_attention
 
     os.makedirs(directory, exist_ok=True)
     width = len(str(len(lines)))
@@ -283,8 +283,8 @@ def _plot_attention(model, lines, batch_size, directory):
 def plot(run_dir, output):
     """Plot RUN_DIR's training loss, dev loss and dev scores against the step into a PNG."""
     _start_tensorflow()
-    from translit.plots import plot_curves
-    from translit.run_dir import RunDir
+    from translit.runs.directory import RunDir
+    from translit.utils.plots import plot_curves
 
     run = RunDir(run_dir)
     run.load_recipe()  # a clear error for a directory that is not a run
@@ -302,7 +302,7 @@ def average(run_dir, last):
     """Average the weights of RUN_DIR's last checkpoints into RUN_DIR/checkpoints/average;
     translate or export them with --checkpoint average."""
     _start_tensorflow()
-    from translit.averaging import average_checkpoints
+    from translit.training.averaging import average_checkpoints
 
     click.echo(average_checkpoints(run_dir, last))
 
@@ -333,15 +333,15 @@ def export(out_dir, run_dir, beam, checkpoint, export_format, quantize, without_
         raise UserError("--quantize applies to --format litert; a SavedModel keeps float32 "
                         "weights")
     _start_tensorflow()
-    from translit.run_dir import latest_run
+    from translit.runs.directory import latest_run
 
     run_dir = run_dir or latest_run()
     if export_format == "litert":
-        from translit.litert import export_litert
+        from translit.export.litert import export_litert
 
         export_litert(run_dir, out_dir, beam, checkpoint, quantize, without_lm)
     else:
-        from translit.export import export as write_export
+        from translit.export.saved_model import export as write_export
 
         write_export(run_dir, out_dir, beam, checkpoint, without_lm)
     click.echo(out_dir)
@@ -364,7 +364,7 @@ def export(out_dir, run_dir, beam, checkpoint, export_format, quantize, without_
 def score(hypotheses, ref, metrics, as_json, run_dir, src, checkpoint, batch_size):
     """Score HYPOTHESES (or stdin): metrics against --ref (sacreBLEU, accuracy, CER), or with
     --model and --src, their log-probability under a trained model."""
-    from translit.corpus import STDIN, line_counts_differ, read_lines
+    from translit.data.corpus import STDIN, line_counts_differ, read_lines
 
     _reject_unused_options(("ref", "metrics") if run_dir else ("src", "checkpoint", "batch_size"),
                            "with --model" if run_dir else "without --model")
@@ -382,7 +382,7 @@ def score(hypotheses, ref, metrics, as_json, run_dir, src, checkpoint, batch_siz
         _start_tensorflow()
         _score_with_model(run_dir, checkpoint, lines, hyps, batch_size, as_json)
         return
-    from translit.scoring import score as compute
+    from translit.decoding.scoring import score as compute
 
     if "cer" in metrics:
         _start_tensorflow()
@@ -406,7 +406,7 @@ def _reject_unused_options(names, when: str) -> None:
 
 def _score_with_model(run_dir, checkpoint, sources, targets, batch_size, as_json):
     """One ``LOG-PROB<TAB>TOKENS`` line per pair; a summary (per-token mean, perplexity)."""
-    from translit.likelihood import forced_scores
+    from translit.decoding.likelihood import forced_scores
 
     summary = forced_scores(run_dir, sources, targets, checkpoint, batch_size)
     results = summary.pop("scores")
@@ -456,7 +456,7 @@ def serve(model_paths, host, port, beam, checkpoint, name, max_batch_size, max_d
     """Serve a model over HTTP: a JSON API, TensorFlow Serving's REST predict format, metrics,
     and a page to try it at /. Stops on Ctrl-C or SIGTERM after answering what it accepted."""
     _start_tensorflow()
-    from translit.run_dir import latest_run
+    from translit.runs.directory import latest_run
     from translit.serve import Limits
     from translit.serve import serve as run_service
 
@@ -474,7 +474,7 @@ def corpus():
 @corpus.command("list")
 def corpus_list():
     """List the named corpora: languages, size, license, citation."""
-    from translit.named_corpora import REGISTRY
+    from translit.data.named_corpora import REGISTRY
 
     for entry in REGISTRY.values():
         click.echo(f"{entry.name}  {entry.languages[0]} -> {entry.languages[1]}\n"
@@ -492,7 +492,7 @@ def corpus_list():
 @_user_errors
 def corpus_fetch(name, dest, mirror):
     """Download corpus NAME (resuming), verify its SHA-256 checksums, print its directory."""
-    from translit.named_corpora import DEFAULT_DIR, fetch
+    from translit.data.named_corpora import DEFAULT_DIR, fetch
 
     bars = {}
 
@@ -521,7 +521,7 @@ def corpus_fetch(name, dest, mirror):
 def corpus_check(src, tgt, max_ratio, as_json):
     """Check aligned SRC and TGT files: line counts, UTF-8, empty lines, length-ratio outliers,
     duplicates. Exits 1 on unreadable or misaligned files."""
-    from translit.corpus_check import check_parallel, format_report
+    from translit.data.corpus_check import check_parallel, format_report
 
     report = check_parallel(src, tgt, max_ratio)
     click.echo(json.dumps(report, ensure_ascii=False) if as_json else format_report(report))
@@ -549,7 +549,7 @@ def corpus_check(src, tgt, max_ratio, as_json):
 def corpus_backtranslate(text, model_path, pairs, output, unit, n_best, margin, include_known):
     """Write a training corpus: the real PAIRS, then synthetic pairs for what TEXT (in the
     target language) holds and the pairs lack (or all of it), written back by a reverse model."""
-    from translit.backtranslation import backtranslate_corpus
+    from translit.text.backtranslation import backtranslate_corpus
 
     counts = backtranslate_corpus(model_path, text, *pairs, output, unit, n_best, margin,
                                   include_known)
@@ -569,7 +569,7 @@ def corpus_romanize(text, output, scheme, script):
     """Write each distinct word of native-script TEXT beside its romanization in a scholarly
     scheme without diacritics ("vatanukulita" for वातानुकूलित): dictionary pairs for text typed
     that way."""
-    from translit.romanize import romanize_text
+    from translit.text.romanize import romanize_text
 
     click.echo(json.dumps(romanize_text(text, output, script, scheme), ensure_ascii=False))
 

@@ -476,7 +476,7 @@ def _resolve_named_corpus(data: DataConfig, where: str) -> None:
     """Fills the splits that the recipe leaves empty from ``data.corpus``."""
     if data.corpus is None:
         return
-    from translit.named_corpora import DEFAULT_DIR, REGISTRY
+    from translit.data.named_corpora import DEFAULT_DIR, REGISTRY
 
     if data.corpus not in REGISTRY:
         raise UserError(f"{where}: data.corpus received {data.corpus!r}, expected one of "

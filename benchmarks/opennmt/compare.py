@@ -86,7 +86,7 @@ def main():
                         help="translit budget giving about 64 sentences per batch")
     args = parser.parse_args()
 
-    from translit.scoring import score
+    from translit.decoding.scoring import score
 
     run([sys.executable, os.path.join(HERE, "prepare.py"), args.run_dir, CORPUS, args.work,
          str(args.onmt_steps)])

@@ -3,8 +3,8 @@
 import keras
 import tensorflow as tf
 
+from translit.data.special_tokens import PAD_ID
 from translit.models.cells import cell_step, recurrent_layer, run_layer
-from translit.special_tokens import PAD_ID
 
 
 class StackedEncoder(keras.layers.Layer):

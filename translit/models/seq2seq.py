@@ -3,10 +3,10 @@
 import keras
 import tensorflow as tf
 
+from translit.data.special_tokens import PAD_ID
 from translit.models.decoder import StackedDecoder
 from translit.models.encoder import StackedEncoder
 from translit.models.language_model import LanguageModel
-from translit.special_tokens import PAD_ID
 
 
 class Seq2Seq(keras.Model):

@@ -14,8 +14,8 @@ import signal
 from typing import Optional, Sequence
 
 from translit.errors import UserError
-from translit.interrupts import STOP_SIGNALS
 from translit.serve.app import Limits, Settings, create_app
+from translit.utils.interrupts import STOP_SIGNALS
 
 log = logging.getLogger(__name__)
 __all__ = ["Limits", "Settings", "create_app", "serve"]

@@ -9,8 +9,8 @@ import os
 import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
-from translit.progress import timestamp
-from translit.run_dir import RunDir
+from translit.utils.progress import timestamp
+from translit.runs.directory import RunDir
 
 # What TensorBoard's scalar summary writes; tf.summary.scalar itself needs the tensorboard package.
 _SCALAR = summary_pb2.SummaryMetadata(

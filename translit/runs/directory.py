@@ -19,7 +19,7 @@ import tensorflow as tf
 import yaml
 
 from translit.errors import UserError
-from translit.progress import timestamp
+from translit.utils.progress import timestamp
 from translit.recipe import Recipe, recipe_from_dict
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ import math
 import os
 from typing import Dict, Iterable, List, Sequence, Tuple
 
+from translit.data.words import split
 from translit.errors import UserError
-from translit.text_mode import split
 
 ALPHA = 0.1
 COUNTS_FILE = "word_prior.tsv"  # in exports: word TAB count, most frequent first

@@ -1,89 +1,19 @@
 """Running text through a model trained on words (``decode.unit: word``).
 
-A line is split into words and everything else. Each distinct word in the source script is
-transliterated once per call (case folded, in one batched call of the word model); digits,
-spacing, punctuation, URLs, e-mail addresses and words in any other script (text already in the
-target script, say) are kept as they are, except a full stop that ends a sentence, which is
-written as the target language writes it (``decode.full_stop``, "।" for Hindi).
-
-    split("Mehrotra, Dr. N. hain.")
-    # [Piece("Mehrotra", True), Piece(", ", False), Piece("Dr", True), ...]
+Each distinct word of a batch of lines (as :func:`translit.data.words.split` finds them) is
+transliterated once, case folded, in one batched call of the word model; the rest of the line is
+kept, and the words' choices are joined back into it.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
-from typing import Callable, Collection, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Callable, Collection, Dict, List, Optional, Sequence, Tuple
 
+from translit.data.words import Piece, split
 from translit.errors import UserError
 
 log = logging.getLogger(__name__)
-
-
-def _marks() -> str:
-    """A character class of the combining marks of the Basic Multilingual Plane (vowel signs,
-    viramas, accents) and the zero-width (non-)joiners, which belong to the word they are in."""
-    marks = [chr(c) for c in range(0x10000) if unicodedata.category(chr(c)).startswith("M")]
-    return "[" + re.escape("".join(marks) + "\u200c\u200d") + "]"
-
-
-# Kept whole: URLs and e-mail addresses. Words: runs of letters and marks. Everything else, a
-# run of white space or one character.
-_TOKENS = re.compile(
-    r"(?P<keep>(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
-    rf"|(?P<word>(?:[^\W\d_]|{_marks()})+)"
-    r"|(?P<other>\s+|.)", re.S)
-# A full stop that ends a sentence: after a word of two letters or more (not an initial such as
-# "N."), before white space, a closing quote or bracket, or the end of the line.
-_FULL_STOP = re.compile(r"(?<=[^\W\d_]{2})\.(?=[\s\"'”’)\]]*(?:\s|$))")
-
-
-class Piece(NamedTuple):
-    """A stretch of a line: a word to transliterate, or text kept as it is."""
-
-    text: str
-    is_word: bool
-
-
-def split(line: str, source_letters: Optional[Collection[str]] = None,
-          full_stop: str = "") -> List[Piece]:
-    """Splits a line into pieces that join back to it (full stops aside).
-
-    Args:
-      source_letters: the letters of the source script (a character model's vocabulary): a
-        word with none of them is kept. None: every word is transliterated.
-      full_stop: what a sentence-ending "." becomes ("" keeps it).
-    """
-    if full_stop:
-        line = _FULL_STOP.sub(full_stop, line)
-    pieces = []
-    for match in _TOKENS.finditer(line):
-        runs = [Piece(match.group(), False)] if match.lastgroup != "word" else \
-            _script_runs(match.group(), source_letters)
-        for piece in runs:
-            if pieces and not piece.is_word and not pieces[-1].is_word:
-                pieces[-1] = Piece(pieces[-1].text + piece.text, False)
-            else:
-                pieces.append(piece)
-    return pieces
-
-
-def _script_runs(word: str, source_letters: Optional[Collection[str]]) -> List[Piece]:
-    """A word's runs of source letters (to transliterate) and of other letters (kept): "abcनम"
-    -> "abc", "नम". A combining mark goes with the letter before it."""
-    if source_letters is None:
-        return [Piece(word, True)]
-    runs: List[Piece] = []
-    for c in word:
-        inside = all(x in source_letters for x in c.casefold()) or bool(
-            runs and runs[-1].is_word and unicodedata.category(c).startswith("M"))
-        if runs and runs[-1].is_word == inside:
-            runs[-1] = Piece(runs[-1].text + c, inside)
-        else:
-            runs.append(Piece(c, inside))
-    return runs
 
 
 Scored = Tuple[str, float]  # a text and its log-probability
@@ -106,7 +36,7 @@ def translate_text(lines: Sequence[str],
       max_letters: longer words are kept as they are, with a warning naming the line (numbered
         from ``first_line``): the model would read only their beginning.
       choose: per line, per word, the candidates -> the chosen ones (a language model's
-        choice in context, :meth:`translit.word_lm.WordLanguageModel.choose`); default: each
+        choice in context, :meth:`translit.text.word_lm.WordLanguageModel.choose`); default: each
         word's first.
     Returns: per line, its text and the sum of its words' scores.
     """

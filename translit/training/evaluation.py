@@ -11,14 +11,15 @@ import os
 
 import tensorflow as tf
 
-from translit import checkpoints, scoring
-from translit.corpus import ParallelCorpus, read_parallel
-from translit.data import Limits, evaluation_batches
-from translit.losses import token_loss
-from translit.metrics_log import MetricsLog
+from translit.data.corpus import ParallelCorpus, read_parallel
+from translit.data.pipeline import Limits, evaluation_batches
+from translit.decoding import scoring
+from translit.decoding.translator import Translator
 from translit.models import trackable_weights
+from translit.models.losses import token_loss
 from translit.recipe import Recipe, Split
-from translit.translator import Translator
+from translit.runs import checkpoints
+from translit.runs.metrics_log import MetricsLog
 
 log = logging.getLogger(__name__)
 

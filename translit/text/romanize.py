@@ -6,7 +6,7 @@ IAST as a keyboard writes them: "pahali vatanukulita relagari bana gayi" for प
 casual spellings reads them as other words (बना, मेम). ``translit corpus romanize`` writes each
 word of a native-script text beside its romanization, a ``source<TAB>target`` file for
 ``decode.dictionary``: the word model scores these targets and the word prior and the language
-model choose among them and the beam (:mod:`translit.dictionary`). The schemes come from
+model choose among them and the beam (:mod:`translit.text.dictionary`). The schemes come from
 indic_transliteration (sanscript).
 """
 
@@ -57,9 +57,9 @@ def romanize_text(text: str, output: str, script: str = "devanagari",
       UserError: an unreadable text (named, with the line for a non-UTF-8 one), or one with no
         word of ``script``.
     """
-    from translit.backtranslation import write_corpus
-    from translit.corpus import read_lines
-    from translit.word_prior import count_words
+    from translit.data.corpus import read_lines
+    from translit.text.backtranslation import write_corpus
+    from translit.text.word_prior import count_words
 
     counts = count_words(read_lines(text))
     pairs = romanized_pairs(counts, script, scheme)

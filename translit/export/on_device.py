@@ -2,10 +2,10 @@
 
 The reference for an app: numpy and the ``ai-edge-litert`` interpreter, plus the
 ``sentencepiece`` library for SentencePiece models. Per sentence: the text rules of
-:mod:`translit.text_rules`, the source tokenizer, ids (pieces, EOS, padding) into the model,
+:mod:`translit.data.text_rules`, the source tokenizer, ids (pieces, EOS, padding) into the model,
 the n-best ids and scores out, the target tokenizer back to text.
 
-    from translit.on_device import OnDeviceModel
+    from translit.export.on_device import OnDeviceModel
     model = OnDeviceModel("export_litert")
     model.n_best("namaste")   # -> ([("नमस्ते", -0.21), ...], 0): hypotheses, pieces cut
 """
@@ -18,10 +18,10 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from translit.data.special_tokens import EOS_ID, PAD_ID, SPECIALS, UNK_ID
+from translit.data.text_rules import is_blank, normalize, warn_changed
 from translit.errors import UserError
-from translit.native_log import native_stderr_hidden
-from translit.special_tokens import EOS_ID, PAD_ID, SPECIALS, UNK_ID
-from translit.text_rules import is_blank, normalize, warn_changed
+from translit.utils.native_log import native_stderr_hidden
 
 FORMAT = "translit-litert-1"
 MODEL_FILE = "model.tflite"
@@ -132,8 +132,8 @@ class OnDeviceModel:
 
     def translate_lines(self, lines: Sequence[str], n_best: bool = False, warn: bool = False,
                         first_line: int = 1) -> list:
-        """As :func:`translit.translator.translate_lines`: one translation per line, or with
-        ``n_best`` a list of (translation, score) per line; ``warn`` logs changed lines."""
+        """As :func:`translit.decoding.translator.translate_lines`: one translation per line, or
+        with ``n_best`` a list of (translation, score) per line; ``warn`` logs changed lines."""
         results = []
         for number, line in enumerate(lines, start=first_line):
             hypotheses, cut = self.n_best(line)

@@ -10,10 +10,10 @@ from typing import List, Sequence, Tuple
 
 import tensorflow as tf
 
-from translit.corpus import batched
+from translit.data.corpus import batched
+from translit.data.tokenizers import source_ids, target_ids
 from translit.errors import UserError
-from translit.losses import masked_cross_entropy
-from translit.tokenizers import source_ids, target_ids
+from translit.models.losses import masked_cross_entropy
 
 
 class ForcedScorer(tf.Module):
@@ -68,8 +68,8 @@ def forced_scores(run_dir: str, sources: Sequence[str], targets: Sequence[str],
       {"scores": [(log-probability, tokens counting EOS)] per pair, "sentences", "tokens",
       "log_prob" (the sum), "log_prob_per_token", "perplexity"}.
     """
-    from translit.run_dir import RunDir
-    from translit.translator import load_model
+    from translit.decoding.translator import load_model
+    from translit.runs.directory import RunDir
 
     run = RunDir(run_dir)
     recipe = run.load_recipe()

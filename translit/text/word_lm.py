@@ -18,9 +18,9 @@ from typing import List, Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
+from translit.data.special_tokens import BOS_ID, PAD_ID, SPECIALS, UNK_ID
 from translit.errors import UserError
-from translit.run_dir import RunDir
-from translit.special_tokens import BOS_ID, PAD_ID, SPECIALS, UNK_ID
+from translit.runs.directory import RunDir
 
 Scored = Tuple[str, float]
 BATCH_LINES = 256
@@ -37,7 +37,7 @@ class WordLanguageModel:
     """
 
     def __init__(self, run_dir: str, weight: float, beam: int = 1):
-        from translit.translator import load_model
+        from translit.decoding.translator import load_model
 
         run = RunDir(run_dir)
         try:

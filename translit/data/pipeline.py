@@ -18,10 +18,10 @@ from typing import Iterator, Optional, Tuple
 
 import tensorflow as tf
 
-from translit.corpus import corpus_files
+from translit.data.corpus import corpus_files
+from translit.data.tokenizers import Tokenizer, source_ids, target_ids
 from translit.errors import UserError
 from translit.recipe import Split
-from translit.tokenizers import Tokenizer, source_ids, target_ids
 
 _MARK = "@@translit-data@@"  # brackets the message of a data error raised in the graph
 _LINES_PER_CALL = 512  # lines checked, and pairs tokenized, per vectorized call
@@ -85,7 +85,7 @@ def data_errors() -> Iterator[None]:
 
 def text_pairs(split: Split, shard: Shard = Shard(), seed=None) -> tf.data.Dataset:
     """(source, target) string scalars of a corpus, sides stripped, pairs with an empty side
-    left out: the pairs :func:`translit.corpus.stream_pairs` yields, read by tf.data."""
+    left out: the pairs :func:`translit.data.corpus.stream_pairs` yields, read by tf.data."""
     return line_batches(split, shard, seed).unbatch()
 
 

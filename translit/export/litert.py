@@ -4,7 +4,7 @@
 tensor ops over fixed-size buffers) for one sentence at a time; ``OUT_DIR/translit.json`` says
 what an app needs around it (:data:`FORMAT`): the tokenizers (a character table, or a
 SentencePiece model file beside it), the text rules applied before them, the special ids, the
-decoding settings and the tensors. :mod:`translit.on_device` runs it without TensorFlow.
+decoding settings and the tensors. :mod:`translit.export.on_device` runs it without TensorFlow.
 """
 
 from __future__ import annotations
@@ -20,18 +20,18 @@ from typing import Iterator, Optional
 import tensorflow as tf
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
+from translit.data.special_tokens import BOS_ID, EOS_ID, PAD_ID, UNK_ID
+from translit.data.text_rules import CONTROL_CHARACTERS
+from translit.data.tokenizers import CharTokenizer, SidePieces
+from translit.decoding.search import beam_search_one
+from translit.decoding.translator import check_translation_model, load_model
 from translit.errors import UserError
-from translit.export import check_language_model
-from translit.native_log import native_stderr_hidden, quiet
-from translit.on_device import CONFIG, FORMAT, MODEL_FILE, SIGNATURE
-from translit.run_dir import RunDir
-from translit.search import beam_search_one
-from translit.special_tokens import BOS_ID, EOS_ID, PAD_ID, UNK_ID
-from translit.text_rules import CONTROL_CHARACTERS
-from translit.tokenizers import CharTokenizer, SidePieces
-from translit.translator import check_translation_model, load_model
+from translit.export.on_device import CONFIG, FORMAT, MODEL_FILE, SIGNATURE
+from translit.export.saved_model import check_language_model
+from translit.runs.directory import RunDir
+from translit.text.word_prior import ALPHA, WordPrior
+from translit.utils.native_log import native_stderr_hidden, quiet
 from translit.version import versions
-from translit.word_prior import ALPHA, WordPrior
 
 QUANTIZATIONS = ("none", "dynamic", "float16")
 
@@ -72,7 +72,7 @@ def export_litert(run_dir: str, out_dir: str, beam_size: Optional[int] = None,
     Args:
       quantize: ``none`` (float32), ``dynamic`` (int8 weights, float activations) or
         ``float16`` (float16 weights).
-      without_lm: as for :func:`translit.export.export`.
+      without_lm: as for :func:`translit.export.saved_model.export`.
     Returns:
       ``out_dir``, written next to it first and moved into place when complete.
     Raises:

@@ -22,12 +22,12 @@ from typing import Callable, Dict, Optional
 
 import tensorflow as tf
 
+from translit.decoding.translator import load_translator
 from translit.errors import UserError
-from translit.native_log import native_stderr_hidden, quiet
-from translit.run_dir import RunDir
-from translit.translator import load_translator
+from translit.runs.directory import RunDir
+from translit.text.word_prior import WordPrior
+from translit.utils.native_log import native_stderr_hidden, quiet
 from translit.version import versions
-from translit.word_prior import WordPrior
 
 SIGNATURE_INPUT = "texts"
 METADATA = "translit.json"  # in assets/

@@ -16,9 +16,9 @@ import itertools
 import os
 from typing import Collection, Iterable, List, Optional, Tuple
 
-from translit.corpus import read_lines, stream_pairs
+from translit.data.corpus import read_lines, stream_pairs
+from translit.data.words import split
 from translit.errors import UserError
-from translit.text_mode import split
 
 Pair = Tuple[str, str]
 

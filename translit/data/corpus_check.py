@@ -5,7 +5,7 @@ from __future__ import annotations
 import collections
 from typing import Dict
 
-from translit.corpus import aligned_lines
+from translit.data.corpus import aligned_lines
 
 EXAMPLES = 5  # line numbers listed per finding
 

@@ -1,5 +1,5 @@
 """Training: a custom step under a tf.distribute strategy, and the loop that logs, evaluates
-(:class:`translit.evaluation.Evaluator`), saves, stops and resumes.
+(:class:`translit.training.evaluation.Evaluator`), saves, stops and resumes.
 
 The step (``tf.function`` + ``strategy.run`` + ``GradientTape`` + a Keras optimizer) is the same
 for the default strategy, ``MirroredStrategy`` and ``MultiWorkerMirroredStrategy``; Keras 3's
@@ -20,22 +20,22 @@ from typing import Optional
 import keras
 import tensorflow as tf
 
-from translit import checkpoints
-from translit.data import Shard, data_errors, training_batches
-from translit.distribute import is_chief, num_workers, worker_scratch_dir
+from translit.data.pipeline import Shard, data_errors, training_batches
+from translit.data.special_tokens import PAD_ID
 from translit.errors import TrainingInterrupted, UserError
-from translit.evaluation import Evaluator
-from translit.interrupts import StopRequests
-from translit.losses import token_loss
-from translit.metrics_log import MetricsLog
 from translit.models import build_model, trackable_weights
-from translit.precision import resolve_precision
-from translit.preparation import prepare
-from translit.progress import Meter, PassTally, Progress
+from translit.models.losses import token_loss
 from translit.recipe import Recipe
-from translit.run_dir import RunDir
-from translit.schedules import LearningRate
-from translit.special_tokens import PAD_ID
+from translit.runs import checkpoints
+from translit.runs.directory import RunDir
+from translit.runs.metrics_log import MetricsLog
+from translit.training.distribute import is_chief, num_workers, worker_scratch_dir
+from translit.training.evaluation import Evaluator
+from translit.training.precision import resolve_precision
+from translit.training.preparation import prepare
+from translit.training.schedules import LearningRate
+from translit.utils.interrupts import StopRequests
+from translit.utils.progress import Meter, PassTally, Progress
 
 log = logging.getLogger(__name__)
 _SUM = tf.distribute.ReduceOp.SUM

@@ -9,11 +9,11 @@ from typing import Optional
 import numpy as np
 import tensorflow as tf
 
-from translit import checkpoints
+from translit.decoding.translator import load_model
 from translit.errors import UserError
 from translit.models import trackable_weights
-from translit.run_dir import RunDir
-from translit.translator import load_model
+from translit.runs import checkpoints
+from translit.runs.directory import RunDir
 
 DEFAULT_LAST = 5
 

@@ -13,16 +13,16 @@ from typing import Callable, Iterator, List, Sequence, Tuple
 
 import tensorflow as tf
 
-from translit.checkpoints import restore_weights
-from translit.corpus import batched
+from translit.data.corpus import batched
+from translit.data.special_tokens import EOS_ID, PAD_ID
+from translit.data.text_rules import warn_changed
+from translit.data.tokenizers import Tokenizer, load_tokenizers, with_eos
+from translit.decoding.search import beam_search
 from translit.errors import UserError
 from translit.models import Ensemble, build_model, trackable_weights
 from translit.recipe import DecodeConfig, Recipe
-from translit.run_dir import CHECKPOINT_KINDS, RunDir
-from translit.search import beam_search
-from translit.special_tokens import EOS_ID, PAD_ID
-from translit.text_rules import warn_changed
-from translit.tokenizers import Tokenizer, load_tokenizers, with_eos
+from translit.runs.checkpoints import restore_weights
+from translit.runs.directory import CHECKPOINT_KINDS, RunDir
 
 log = logging.getLogger(__name__)
 

@@ -2,8 +2,8 @@
 
 Control characters become spaces, then Unicode normalization (NFC, NFKC, ..., or
 ``NFKC_Casefold``, which also folds case). The tokenizers apply the same rules in-graph
-(:mod:`translit.tokenizers`); this module serves what runs without TensorFlow (the LiteRT
-wrapper, :mod:`translit.on_device`) and the warnings about changed lines.
+(:mod:`translit.data.tokenizers`); this module serves what runs without TensorFlow (the LiteRT
+wrapper, :mod:`translit.export.on_device`) and the warnings about changed lines.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import math
 
 import tensorflow as tf
 
-from translit.special_tokens import BOS_ID, EOS_ID, PAD_ID
+from translit.data.special_tokens import BOS_ID, EOS_ID, PAD_ID
 
 
 def length_penalty(lengths, alpha):

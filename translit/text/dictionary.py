@@ -16,7 +16,7 @@ from __future__ import annotations
 import collections
 from typing import Dict, List, Sequence, Tuple
 
-from translit.corpus import corpus_files, read_lines
+from translit.data.corpus import corpus_files, read_lines
 from translit.errors import UserError
 
 Scored = Tuple[str, float]
@@ -28,7 +28,7 @@ class Dictionary:
 
     Args:
       path: a ``source<TAB>target`` TSV file (UTF-8), or a glob pattern of several.
-      scorer: a :class:`translit.likelihood.ForcedScorer` of the translating model.
+      scorer: a :class:`translit.decoding.likelihood.ForcedScorer` of the translating model.
       length_penalty: the beam's GNMT alpha (``decode.length_penalty``).
     """
 

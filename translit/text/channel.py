@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import List, Sequence, Tuple
 
 from translit.errors import UserError
-from translit.run_dir import RunDir
+from translit.runs.directory import RunDir
 
 Scored = Tuple[str, float]
 BATCH_PAIRS = 512  # (hypothesis, source) pairs per call of the reverse model
@@ -30,8 +30,8 @@ class ChannelModel:
     """
 
     def __init__(self, run_dir: str, weight: float, top: int = 0):
-        from translit.likelihood import ForcedScorer
-        from translit.translator import load_model
+        from translit.decoding.likelihood import ForcedScorer
+        from translit.decoding.translator import load_model
 
         run = RunDir(run_dir)
         try:

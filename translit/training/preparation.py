@@ -10,13 +10,19 @@ from typing import List, Tuple
 
 import tensorflow as tf
 
-from translit.corpus import ParallelCorpus, corpus_name, sample_pairs, stream_pairs
-from translit.data import Limits, data_errors, token_pairs
+from translit.data.corpus import ParallelCorpus, corpus_name, sample_pairs, stream_pairs
+from translit.data.pipeline import Limits, data_errors, token_pairs
+from translit.data.tokenizers import (
+    Tokenizer,
+    load_tokenizers,
+    source_ids,
+    target_ids,
+    train_tokenizers,
+)
 from translit.errors import UserError
-from translit.evaluation import read_split
 from translit.recipe import Recipe, Split, save_recipe
-from translit.run_dir import RunDir
-from translit.tokenizers import Tokenizer, load_tokenizers, source_ids, target_ids, train_tokenizers
+from translit.runs.directory import RunDir
+from translit.training.evaluation import read_split
 
 log = logging.getLogger(__name__)
 # Settings that only chose what a trained tokenizer learnt from: a run resumes whatever they say.

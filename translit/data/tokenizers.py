@@ -2,7 +2,7 @@
 
 Both tokenizers are ``tf.Module`` objects whose ``tokenize`` and ``detokenize`` are TensorFlow
 ops (tensorflow-text), so training, ``translate`` and an exported SavedModel tokenize identically.
-Every vocabulary reserves the ids of :mod:`translit.special_tokens`.
+Every vocabulary reserves the ids of :mod:`translit.data.special_tokens`.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import sentencepiece as spm
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from translit.data.special_tokens import BOS_ID, EOS_ID, PAD_ID, SPECIALS, UNK_ID
+from translit.data.text_rules import CASE_FOLD, CONTROL_CHARACTERS, normalize
 from translit.errors import UserError
-from translit.native_log import native_stderr_hidden, quiet
 from translit.recipe import TokenizerConfig
-from translit.special_tokens import BOS_ID, EOS_ID, PAD_ID, SPECIALS, UNK_ID
-from translit.text_rules import CASE_FOLD, CONTROL_CHARACTERS, normalize
+from translit.utils.native_log import native_stderr_hidden, quiet
 
 
 class Tokenizer(tf.Module):
@@ -215,7 +215,7 @@ class WordTokenizer(_TableTokenizer):
     @classmethod
     def train(cls, sentences: Sequence[str], config: TokenizerConfig) -> "WordTokenizer":
         """Keeps the ``vocab_size - 4`` most frequent words of normalized sentences."""
-        from translit.text_mode import split
+        from translit.data.words import split
 
         counts = collections.Counter(p.text for s in sentences for p in split(s) if p.is_word)
         keep = max(config.vocab_size - len(SPECIALS), 1)

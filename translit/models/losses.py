@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from translit.special_tokens import PAD_ID
+from translit.data.special_tokens import PAD_ID
 
 
 def masked_cross_entropy(logits, labels, label_smoothing: float = 0.0, axis=None):

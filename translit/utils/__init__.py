@@ -1,0 +1,1 @@
+"""Helpers with no translation in them: files, progress display, signals, native logs, plots."""
