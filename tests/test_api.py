@@ -9,7 +9,7 @@ from click.testing import CliRunner
 import translit
 from translit.cli import main
 
-from conftest import write_lines, write_recipe
+from helpers import write_lines, write_recipe
 
 SOURCES = ["abcd", "hhga", "", "fed"]
 

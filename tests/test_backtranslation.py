@@ -5,7 +5,7 @@ from click.testing import CliRunner
 from translit.cli import main
 from translit.data.corpus import read_parallel
 
-from conftest import write_lines
+from helpers import write_lines
 
 
 def test_new_words_of_the_text_become_pairs_after_the_real_ones(trained_run, tmp_path):

@@ -6,7 +6,7 @@ import translit
 from translit.cli import main
 from translit.decoding.likelihood import forced_scores
 
-from conftest import copy_run_with_decode, write_lines
+from helpers import copy_run_with_decode, write_lines
 
 
 def test_the_reverse_models_log_probability_is_added_to_each_hypothesis(trained_run):

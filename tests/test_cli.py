@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from translit.cli import main
 
-from conftest import write_lines, write_recipe
+from helpers import write_lines, write_recipe
 
 
 def _invoke(*args, input=None):

@@ -16,12 +16,12 @@ from test_multi_worker import _free_ports
 
 from translit.cli import main
 from translit.data.corpus import stream_pairs
-from translit.data.pipeline import Limits, Shard, data_error, evaluation_batches, text_pairs
+from translit.data.pipeline import LengthLimits, Shard, data_error, evaluation_batches, text_pairs
 from translit.data.tokenizers import load_tokenizers
 from translit.recipe import Split, load_recipe
 from translit.runs.directory import RunDir
 
-from conftest import REPO, write_lines, write_recipe
+from helpers import REPO, write_lines, write_recipe
 
 ODD_SOURCE = ("\ufeffa b\r\n  c\u3000\n\n x\x0cy \n\u00a0\nline\u2028with a break\n\tq\t\n"
               "last without a newline")
@@ -112,7 +112,7 @@ def test_epochs_count_passes_over_the_stream(tmp_path):
     loaded = load_recipe(recipe)
     one_pass = sum(1 for _ in evaluation_batches(
         loaded.data.train, load_tokenizers(loaded.tokenizer, run.tokenizer_dir),
-        Limits(loaded.data.max_src_tokens, loaded.data.max_tgt_tokens), 512))
+        LengthLimits(loaded.data.max_src_tokens, loaded.data.max_tgt_tokens), 512))
     starts = [0] + [epochs.index(epoch) for epoch in (1, 2, 3)]
     assert all(abs(later - earlier - one_pass) <= 12 for earlier, later in zip(starts, starts[1:]))
 

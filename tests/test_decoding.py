@@ -16,7 +16,7 @@ from translit.decoding.translator import load_model
 from translit.models import trackable_weights
 from translit.runs.directory import RunDir
 
-from conftest import write_lines
+from helpers import write_lines
 
 
 def _invoke(*args):

@@ -7,7 +7,7 @@ from translit.cli import main
 from translit.decoding.likelihood import forced_scores
 from translit.text.word_prior import WordPrior
 
-from conftest import write_lines
+from helpers import write_lines
 
 
 def test_a_dictionary_target_joins_the_beam_with_its_model_score(trained_run, tmp_path):

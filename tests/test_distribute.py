@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from conftest import REPO, write_recipe
+from helpers import REPO, write_recipe
 
 # Logical devices must be configured before TensorFlow starts: run in a fresh interpreter.
 SCRIPT = r"""

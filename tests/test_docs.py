@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import REPO
+from helpers import REPO
 
 PAGES = ["README.md"] + sorted(f"docs/{name}" for name in os.listdir(os.path.join(REPO, "docs"))
                                 if name.endswith(".md"))

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from translit.cli import main
 
-from conftest import REPO, write_lines, write_recipe
+from helpers import REPO, write_lines, write_recipe
 
 
 def _train(recipe, run_dir, *extra):

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from conftest import REPO, write_recipe
+from helpers import REPO, write_recipe
 
 
 def _train_command(recipe, run_dir):

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 import translit
 from translit.cli import main
 
-from conftest import copy_run_with_decode, write_lines
+from helpers import copy_run_with_decode, write_lines
 
 NUMBERS = "ek do teen char paanch chhah saat aath".split()
 

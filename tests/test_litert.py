@@ -13,7 +13,7 @@ from click.testing import CliRunner
 import translit
 from translit.cli import main
 
-from conftest import REPO, write_recipe
+from helpers import REPO, write_recipe
 
 SOURCES = ["abcd", "hhga", "", "fed", "gg", "abcdefgh", "a"]
 

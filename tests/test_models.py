@@ -14,7 +14,7 @@ from translit.models import Seq2Seq, build_model, trackable_weights
 from translit.models.cells import LSTM, CIFGCell
 from translit.runs.checkpoints import restore_weights
 
-from conftest import write_lines, write_recipe
+from helpers import write_lines, write_recipe
 
 
 def _sigmoid(x):

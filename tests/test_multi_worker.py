@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 
-from conftest import REPO, write_recipe
+from helpers import REPO, write_recipe
 
 # What `translit train --strategy multi-worker` runs, plus a fingerprint of the final weights.
 WORKER = r"""

@@ -21,7 +21,7 @@ from translit.data.named_corpora import CorpusFile, NamedCorpus, fetch, sha256_o
 from translit.errors import UserError
 from translit.recipe import load_recipe
 
-from conftest import REPO, write_lines
+from helpers import REPO, write_lines
 
 SHARED = os.path.join(os.path.dirname(REPO), "shared", "corpora")
 needs_shared = pytest.mark.skipif(not os.path.isdir(os.path.join(SHARED, "dakshina_hi")),

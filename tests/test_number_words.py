@@ -2,7 +2,7 @@ import filecmp
 import importlib.util
 import os
 
-from conftest import REPO
+from helpers import REPO
 
 
 def _module():

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from translit.cli import main
 
-from conftest import write_lines
+from helpers import write_lines
 
 
 def _png_size(path):

@@ -7,7 +7,7 @@ from translit.recipe import load_recipe
 from translit.training.precision import choose_precision, cpu_flags, resolve_precision
 from translit.training.trainer import Trainer
 
-from conftest import write_recipe
+from helpers import write_recipe
 
 
 @pytest.mark.parametrize("gpus, flags, expected", [

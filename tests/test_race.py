@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from conftest import REPO
+from helpers import REPO
 
 spec = importlib.util.spec_from_file_location("race", os.path.join(REPO, "benchmarks",
                                                                    "race.py"))

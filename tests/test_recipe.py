@@ -7,7 +7,7 @@ import yaml
 from translit.errors import UserError
 from translit.recipe import keys_table, load_recipe, save_recipe
 
-from conftest import write_recipe
+from helpers import write_recipe
 
 
 def _recipe_file(tmp_path, text):
@@ -89,7 +89,7 @@ def test_saved_recipe_loads_back_equal(tmp_path):
 
 
 def test_shipped_recipes_are_valid():
-    from conftest import REPO
+    from helpers import REPO
     directory = os.path.join(REPO, "recipes")
     for name in os.listdir(directory):
         with open(os.path.join(directory, name), encoding="utf-8") as f:

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from translit.cli import main
 from translit.text.dictionary import read_pairs
 
-from conftest import write_lines
+from helpers import write_lines
 
 
 def test_words_are_written_in_the_scheme_as_typed_most_frequent_first(tmp_path):

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from translit.cli import main
 
-from conftest import REPO, write_recipe
+from helpers import REPO, write_recipe
 
 
 def _start_training(recipe, run_dir, *extra):

@@ -21,7 +21,7 @@ import translit
 from translit.cli import main
 from translit.serve.batcher import Batcher
 
-from conftest import REPO
+from helpers import REPO
 
 SOURCES = ["abcd", "hhga", "", "fed", "gfedcba"]
 

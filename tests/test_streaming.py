@@ -10,7 +10,7 @@ import pytest
 
 import translit
 
-from conftest import REPO, reversal_pairs
+from helpers import REPO, reversal_pairs
 
 
 def test_output_keeps_the_order_and_appears_before_the_input_ends(trained_run):

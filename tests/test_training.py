@@ -13,7 +13,7 @@ from translit.recipe import load_recipe
 from translit.runs.directory import RunDir
 from translit.training.trainer import Trainer, train
 
-from conftest import reversal_pairs, write_recipe
+from helpers import reversal_pairs, write_recipe
 
 
 def test_reversal_is_learned_to_95_percent_exact_match(trained_run):

@@ -10,7 +10,7 @@ from translit.cli import main
 from translit.errors import UserError
 from translit.text.word_prior import WordPrior
 
-from conftest import write_lines, write_recipe
+from helpers import write_lines, write_recipe
 
 
 def test_counts_smoothing_and_reranking(tmp_path):
@@ -20,7 +20,7 @@ def test_counts_smoothing_and_reranking(tmp_path):
     assert prior.log_prob("में") == pytest.approx(math.log(3.1 / 5.2))
     assert prior.log_prob("मेन") == pytest.approx(math.log(0.1 / 5.2))
     assert prior.log_prob("में एक.") == pytest.approx(math.log(3.1 / 5.2) + math.log(2.1 / 5.2))
-    reranked = prior.rerank([("मेन", -0.5), ("में", -1.0)])
+    (reranked,) = prior.rerank(["men"], [[("मेन", -0.5), ("में", -1.0)]])
     assert [text for text, _ in reranked] == ["में", "मेन"]
     assert reranked[0][1] == pytest.approx(-1.0 + 2.0 * math.log(3.1 / 5.2))
     again = WordPrior.load(prior.save(str(tmp_path)), weight=2.0)  # word_prior.tsv

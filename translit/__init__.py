@@ -5,7 +5,8 @@ translates (see :mod:`translit.api`); mistakes a caller can fix raise :class:`Us
 TensorFlow is imported by ``load``, not with the package.
 """
 
-from translit.api import Hypothesis, LoadedModel, load
+from translit.api import LoadedModel, load
+from translit.decoding.hypothesis import Hypothesis
 from translit.errors import UserError
 from translit.version import __version__
 

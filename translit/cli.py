@@ -100,19 +100,30 @@ def main(verbose):
               help="tf.distribute strategy: auto, default, mirrored or multi-worker; auto takes "
                    "multi-worker when TF_CONFIG names a cluster, mirrored with several GPUs, "
                    "default otherwise.")
+@click.option("--plan", "show_plan", is_flag=True,
+              help="List the recipe's stages (the runs and files it needs, its own training, "
+                   "what follows it), each done or to do, and stop.")
 @_user_errors
-def train(recipe, run_dir, overrides, strategy):
-    """Train (or resume) the model of RECIPE; print the final dev (and test) scores."""
-    _start_tensorflow()
+def train(recipe, run_dir, overrides, strategy, show_plan):
+    """Train (or resume) the model of RECIPE, after building the stages it needs (its `needs:`,
+    each resumable); print the final dev (and test) scores."""
     from translit.recipe import load_recipe
     from translit.runs.directory import RUNS_ROOT
-    from translit.training.distribute import make_strategy
-    from translit.training.trainer import train as run_training
+    from translit.training import stages
 
     loaded = load_recipe(recipe, overrides)
     run_dir = run_dir or os.path.join(RUNS_ROOT, loaded.name)
+    planned = stages.plan(recipe, loaded, run_dir)
+    if show_plan:
+        click.echo(stages.format_plan(planned))
+        return
+    _start_tensorflow()
+    from translit.training.distribute import make_strategy
+    from translit.training.trainer import train as run_training
+
     try:
-        record = run_training(loaded, run_dir, make_strategy(strategy))
+        record = stages.run_stages(
+            planned, lambda: run_training(loaded, run_dir, make_strategy(strategy)))
     except KeyboardInterrupt:  # before the training loop, or a second Ctrl-C
         raise TrainingInterrupted(f"interrupted; run the same `translit train` command to resume "
                                   f"{run_dir} from its last checkpoint, if it has one",
@@ -254,15 +265,10 @@ def _output(path):
     if not path:
         yield sys.stdout
         return
-    partial = path + ".partial"
-    try:
-        with open(partial, "w", encoding="utf-8") as f:
-            yield f
-    except BaseException:
-        if os.path.exists(partial):
-            os.remove(partial)
-        raise
-    os.replace(partial, path)
+    from translit.utils.files import atomic_write
+
+    with atomic_write(path) as f:
+        yield f
 
 
 def _plot_attention(model, lines, batch_size, directory):
@@ -457,13 +463,13 @@ def serve(model_paths, host, port, beam, checkpoint, name, max_batch_size, max_d
     and a page to try it at /. Stops on Ctrl-C or SIGTERM after answering what it accepted."""
     _start_tensorflow()
     from translit.runs.directory import latest_run
-    from translit.serve import Limits
+    from translit.serve import RequestLimits
     from translit.serve import serve as run_service
 
     run_service(model_paths or [latest_run()], host, port, beam=beam, checkpoint=checkpoint,
                 name=name, api_key_file=api_key_file, insecure=insecure,
                 max_batch_size=max_batch_size, max_delay_ms=max_delay_ms, max_queue=max_queue,
-                limits=Limits(max_body_bytes, max_texts, max_chars), **text_options)
+                limits=RequestLimits(max_body_bytes, max_texts, max_chars), **text_options)
 
 
 @main.group()
@@ -549,10 +555,11 @@ def corpus_check(src, tgt, max_ratio, as_json):
 def corpus_backtranslate(text, model_path, pairs, output, unit, n_best, margin, include_known):
     """Write a training corpus: the real PAIRS, then synthetic pairs for what TEXT (in the
     target language) holds and the pairs lack (or all of it), written back by a reverse model."""
+    from translit.api import load
     from translit.text.backtranslation import backtranslate_corpus
 
-    counts = backtranslate_corpus(model_path, text, *pairs, output, unit, n_best, margin,
-                                  include_known)
+    counts = backtranslate_corpus(load(model_path, unit="line"), text, *pairs, output, unit,
+                                  n_best, margin, include_known)
     click.echo(json.dumps(counts, ensure_ascii=False))
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, Optional, Tuple
 
 from translit.errors import UserError
+from translit.utils.files import atomic_path
 
 log = logging.getLogger(__name__)
 DEFAULT_DIR = os.environ.get("TRANSLIT_CORPORA",
@@ -145,11 +146,11 @@ def sha256_of(path: str) -> str:
     return digest.hexdigest()
 
 
-Progress = Callable[[str, int, Optional[int]], None]  # (label, bytes so far, total or None)
+DownloadProgress = Callable[[str, int, Optional[int]], None]  # (label, bytes so far, total or None)
 
 
 def fetch(name: str, dest: str = DEFAULT_DIR, mirror: Optional[str] = None,
-          progress: Optional[Progress] = None) -> str:
+          progress: Optional[DownloadProgress] = None) -> str:
     """Fetches a named corpus into ``dest/NAME``; files already there with the right checksum
     are kept. Returns the corpus directory.
 
@@ -169,13 +170,16 @@ def fetch(name: str, dest: str = DEFAULT_DIR, mirror: Optional[str] = None,
         if mirror:
             source = os.path.join(downloads, file.name)
             _download(_mirror_url(mirror, corpus.name, file.name), source, progress)
-            derived = source
         else:
             source = os.path.join(downloads, os.path.basename(file.url))
             if not os.path.exists(source):
                 _download(file.url, source, progress)
-            derived = _derive(file, source, final + ".tmp")
-        _verify_and_move(derived, final, file)
+        with atomic_path(final, ".tmp") as partial:  # a corrupted file is deleted
+            if mirror:  # a mirror serves the final files
+                os.replace(source, partial)
+            else:
+                _derive(file, source, partial)
+            _verify(partial, final, file)
     shutil.rmtree(downloads, ignore_errors=True)  # kept only while a fetch is unfinished
     return directory
 
@@ -186,7 +190,7 @@ def _mirror_url(mirror: str, corpus: str, file: str) -> str:
     return "file://" + os.path.abspath(os.path.join(mirror, corpus, file))
 
 
-def _download(url: str, path: str, progress: Optional[Progress]) -> None:
+def _download(url: str, path: str, progress: Optional[DownloadProgress]) -> None:
     """Downloads ``url`` to ``path`` through ``path.part``, resuming a previous partial file."""
     part = path + ".part"
     have = os.path.getsize(part) if os.path.exists(part) else 0
@@ -222,7 +226,7 @@ def _download(url: str, path: str, progress: Optional[Progress]) -> None:
     os.replace(part, path)
 
 
-def _derive(file: CorpusFile, source: str, target: str) -> str:
+def _derive(file: CorpusFile, source: str, target: str) -> None:
     """The plain file from what the origin serves: gunzipped, or a TSV column of a tar member."""
     try:
         if file.member:
@@ -243,7 +247,6 @@ def _derive(file: CorpusFile, source: str, target: str) -> str:
         os.remove(source)
         raise UserError(f"{source}: damaged download ({e}); deleted it, run the same command "
                         "again to download it anew") from None
-    return target
 
 
 def _find_member(archive: tarfile.TarFile, name: str, source: str) -> tarfile.TarInfo:
@@ -256,11 +259,9 @@ def _find_member(archive: tarfile.TarFile, name: str, source: str) -> tarfile.Ta
                     "registry's (translit/named_corpora.py); use --mirror with the final files")
 
 
-def _verify_and_move(path: str, final: str, file: CorpusFile) -> None:
+def _verify(path: str, final: str, file: CorpusFile) -> None:
     actual = sha256_of(path)
     if actual != file.sha256:
-        os.remove(path)
         raise UserError(f"{final}: checksum mismatch (SHA-256 {actual}, expected {file.sha256}); "
                         "the download is corrupted or the origin changed. It was deleted; run "
                         "the command again, or fetch from another --mirror")
-    os.replace(path, final)

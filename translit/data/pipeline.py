@@ -43,7 +43,7 @@ class Shard:
 
 
 @dataclass(frozen=True)
-class Limits:
+class LengthLimits:
     """Pairs with more source or target pieces (specials not counted) are left out."""
 
     source: int
@@ -191,7 +191,7 @@ def _compression(path):
     return tf.where(tf.strings.regex_full_match(path, r".*\.gz"), "GZIP", "")
 
 
-def token_pairs(split: Split, tokenizers: Tuple[Tokenizer, Tokenizer], limits: Limits,
+def token_pairs(split: Split, tokenizers: Tuple[Tokenizer, Tokenizer], limits: LengthLimits,
                 shard: Shard = Shard(), seed=None) -> tf.data.Dataset:
     """(source ids (src_time,), target ids (tgt_time,)) of a corpus's pairs within ``limits``:
     source pieces + EOS, BOS + target pieces + EOS, tokenized in parallel in the graph."""
@@ -208,7 +208,7 @@ def token_pairs(split: Split, tokenizers: Tuple[Tokenizer, Tokenizer], limits: L
             .map(_ops(lambda source, target: (tf.identity(source), tf.identity(target)))))
 
 
-def training_batches(split: Split, tokenizers, limits: Limits, batch_tokens: int,
+def training_batches(split: Split, tokenizers, limits: LengthLimits, batch_tokens: int,
                      shuffle_buffer: int, seed: int, first_epoch: int = 0,
                      fixed_shapes: bool = False, shard: Shard = Shard(),
                      bucket_width: int = 1) -> tf.data.Dataset:
@@ -240,7 +240,7 @@ def training_batches(split: Split, tokenizers, limits: Limits, batch_tokens: int
         *_teacher_forcing(source, target), epochs))).prefetch(tf.data.AUTOTUNE)
 
 
-def evaluation_batches(split: Split, tokenizers, limits: Limits,
+def evaluation_batches(split: Split, tokenizers, limits: LengthLimits,
                        batch_tokens: int) -> tf.data.Dataset:
     """Batches of (source, target_in, target_out) of a corpus, tokenized once and cached."""
     dataset = token_pairs(split, tokenizers, limits)

@@ -14,7 +14,6 @@ import dataclasses
 import json
 import os
 import re
-import shutil
 from typing import Iterator, Optional
 
 import tensorflow as tf
@@ -30,6 +29,7 @@ from translit.export.on_device import CONFIG, FORMAT, MODEL_FILE, SIGNATURE
 from translit.export.saved_model import check_language_model
 from translit.runs.directory import RunDir
 from translit.text.word_prior import ALPHA, WordPrior
+from translit.utils.files import atomic_path
 from translit.utils.native_log import native_stderr_hidden, quiet
 from translit.version import versions
 
@@ -100,24 +100,25 @@ def export_litert(run_dir: str, out_dir: str, beam_size: Optional[int] = None,
     function = search.signature()
     flatbuffer = convert(function, search, quantize)
 
-    partial = out_dir.rstrip("/") + ".partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    os.makedirs(partial)
-    with open(os.path.join(partial, MODEL_FILE), "wb") as f:
-        f.write(flatbuffer)
-    config = {
-        "format": FORMAT, "versions": versions(), "model_file": MODEL_FILE,
-        "signature": SIGNATURE, "quantize": quantize,
-        "checkpoint": os.path.relpath(run.checkpoint(checkpoint), run_dir),
-        **_app_settings(recipe, decode, (source_tok, target_tok), partial),
-        "inputs": {"source_ids": {"dtype": "int32", "shape": [1, source_length]}},
-        "outputs": {name: {"dtype": tensor.dtype.name, "shape": tensor.shape.as_list()}
-                    for name, tensor in sorted(function.structured_outputs.items())},
-    }
-    with open(os.path.join(partial, CONFIG), "w", encoding="utf-8") as f:
-        json.dump(config, f, ensure_ascii=False, indent=1)
-    os.replace(partial, out_dir)
+    with atomic_path(out_dir) as partial:
+        os.makedirs(partial)
+        with open(os.path.join(partial, MODEL_FILE), "wb") as f:
+            f.write(flatbuffer)
+        _write_config(partial, function, {
+            "format": FORMAT, "versions": versions(), "model_file": MODEL_FILE,
+            "signature": SIGNATURE, "quantize": quantize,
+            "checkpoint": os.path.relpath(run.checkpoint(checkpoint), run_dir),
+            **_app_settings(recipe, decode, (source_tok, target_tok), partial),
+            "inputs": {"source_ids": {"dtype": "int32", "shape": [1, source_length]}}})
     return out_dir
+
+
+def _write_config(directory: str, function, config: dict) -> None:
+    """``translit.json``: the settings an app needs, and the model's outputs."""
+    config["outputs"] = {name: {"dtype": tensor.dtype.name, "shape": tensor.shape.as_list()}
+                         for name, tensor in sorted(function.structured_outputs.items())}
+    with open(os.path.join(directory, CONFIG), "w", encoding="utf-8") as f:
+        json.dump(config, f, ensure_ascii=False, indent=1)
 
 
 def _app_settings(recipe, decode, tokenizers, directory: str) -> dict:

@@ -17,7 +17,6 @@ import functools
 import glob
 import json
 import os
-import shutil
 from typing import Callable, Dict, Optional
 
 import tensorflow as tf
@@ -26,6 +25,7 @@ from translit.decoding.translator import load_translator
 from translit.errors import UserError
 from translit.runs.directory import RunDir
 from translit.text.word_prior import WordPrior
+from translit.utils.files import atomic_path
 from translit.utils.native_log import native_stderr_hidden, quiet
 from translit.version import versions
 
@@ -48,10 +48,8 @@ def export(run_dir: str, out_dir: str, beam_size: Optional[int] = None,
     if os.path.exists(out_dir):
         raise UserError(f"{out_dir} exists; choose a new export directory or remove it")
     check_language_model(RunDir(run_dir).load_recipe(), run_dir, without_lm)
-    partial = out_dir.rstrip("/") + ".partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    _save(run_dir, partial, beam_size, checkpoint)
-    os.replace(partial, out_dir)
+    with atomic_path(out_dir) as partial:
+        _save(run_dir, partial, beam_size, checkpoint)
     return out_dir
 
 

@@ -15,7 +15,6 @@ import shutil
 import socket
 from typing import Iterator, List, Optional
 
-import tensorflow as tf
 import yaml
 
 from translit.errors import UserError
@@ -52,6 +51,8 @@ class RunDir:
 
     def latest_checkpoint(self, kind: str = "") -> Optional[str]:
         """The newest checkpoint of the training (``kind`` ""), ``best`` or ``average``."""
+        import tensorflow as tf
+
         return tf.train.latest_checkpoint(os.path.join(self.checkpoint_dir, kind))
 
     def checkpoint(self, which: Optional[str] = None) -> str:
@@ -81,6 +82,8 @@ class RunDir:
 
     def has_checkpoint(self) -> bool:
         """Whether a training of this run ever saved weights (latest or best)."""
+        import tensorflow as tf
+
         return any(tf.train.get_checkpoint_state(os.path.join(self.checkpoint_dir, kind))
                    for kind in ("", "best"))
 

@@ -14,18 +14,18 @@ import signal
 from typing import Optional, Sequence
 
 from translit.errors import UserError
-from translit.serve.app import Limits, Settings, create_app
+from translit.serve.app import RequestLimits, Settings, create_app
 from translit.utils.interrupts import STOP_SIGNALS
 
 log = logging.getLogger(__name__)
-__all__ = ["Limits", "Settings", "create_app", "serve"]
+__all__ = ["RequestLimits", "Settings", "create_app", "serve"]
 
 
 def serve(paths: Sequence[str], host: str, port: int, *, beam: Optional[int] = None,
           checkpoint: Optional[str] = None, name: Optional[str] = None,
           api_key_file: Optional[str] = None, insecure: bool = False,
           max_batch_size: int = 64, max_delay_ms: float = 5.0, max_queue: int = 1024,
-          limits: Limits = Limits(), **text_options) -> None:
+          limits: RequestLimits = RequestLimits(), **text_options) -> None:
     """Serves the model of ``paths`` (run directories, an ensemble, or an export) over HTTP.
 
     Args:

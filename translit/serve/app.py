@@ -42,7 +42,7 @@ STATIC = os.path.join(os.path.dirname(__file__), "static")
 
 
 @dataclasses.dataclass(frozen=True)
-class Limits:
+class RequestLimits:
     """What one request may ask for; larger requests get 413."""
 
     max_body_bytes: int = 1 << 20
@@ -67,7 +67,7 @@ class Settings:
     max_delay_ms: float = 5.0
     max_queue: int = 1024
     api_key: Optional[str] = None
-    limits: Limits = Limits()
+    limits: RequestLimits = RequestLimits()
 
 
 class RequestError(Exception):
@@ -234,7 +234,7 @@ def _check_name(request: Request, name: str) -> None:
                            f"serves {name!r}")
 
 
-async def _json_body(request: Request, limits: Limits) -> dict:
+async def _json_body(request: Request, limits: RequestLimits) -> dict:
     """The request's JSON object, read up to ``limits.max_body_bytes``."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limits.max_body_bytes:
@@ -262,7 +262,7 @@ def _check_fields(body: dict, known: set) -> None:
             raise RequestError(400, f"unknown field; expected {', '.join(sorted(known))}", key)
 
 
-def _texts(value: Any, field: str, limits: Limits) -> List[str]:
+def _texts(value: Any, field: str, limits: RequestLimits) -> List[str]:
     if value is None:
         raise RequestError(400, "missing: a list of strings to translate", field)
     if not isinstance(value, list):
@@ -290,7 +290,7 @@ def _n_best(value: Any, beam_size: int) -> Optional[int]:
     return value
 
 
-def _predict_texts(body: dict, limits: Limits):
+def _predict_texts(body: dict, limits: RequestLimits):
     """TensorFlow Serving's row form (``instances``) or columnar form (``inputs``).
 
     Returns: the texts, and whether the request was in the row form.

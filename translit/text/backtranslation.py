@@ -19,6 +19,7 @@ from typing import Collection, Iterable, List, Optional, Tuple
 from translit.data.corpus import read_lines, stream_pairs
 from translit.data.words import split
 from translit.errors import UserError
+from translit.utils.files import atomic_write
 
 Pair = Tuple[str, str]
 
@@ -62,9 +63,9 @@ def backtranslate(model, targets: List[str], n_best: int, margin: float) -> List
 
 def write_corpus(path: str, real: Iterable[Pair], synthetic: Iterable[Pair]) -> None:
     """Writes the real pairs, then the synthetic ones, as ``source<TAB>target`` lines (the
-    file's directory made if missing)."""
+    file's directory made if missing; the file appears whole or not at all)."""
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
+    with atomic_write(path) as f:
         for source, target in itertools.chain(real, synthetic):
             f.write(f"{_one_field(source)}\t{_one_field(target)}\n")
 
@@ -73,24 +74,23 @@ def _one_field(text: str) -> str:
     return text.replace("\t", " ")
 
 
-def backtranslate_corpus(model_path: str, text: str, src: str, tgt: str, output: str,
+def backtranslate_corpus(model, text: str, src: str, tgt: str, output: str,
                          unit: str = "word", n_best: int = 3, margin: float = 1.0,
                          include_known: bool = False) -> dict:
     """Writes ``output``, a TSV corpus: the pairs of ``src``/``tgt``, then synthetic pairs for
     the units of ``text`` that ``tgt`` lacks (with ``include_known``, for all of them),
-    back-translated by ``model_path``.
+    back-translated by ``model``.
 
+    Args:
+      model: a :class:`translit.LoadedModel` of the reverse direction, ``unit="line"``.
     Returns: counts of the real pairs, the new units and the synthetic pairs.
     """
-    from translit.api import load
-
-    model = load(model_path, unit="line")
     real = list(stream_pairs(src, tgt))
     known = set() if include_known else {target for _, target in real}
     targets = new_targets(read_lines(text), known, unit, model.source_characters)
     if not targets:
         lacks = "" if include_known else f" that {tgt} lacks"
-        raise UserError(f"{text}: no {unit}{lacks} in the characters {model_path} reads; "
+        raise UserError(f"{text}: no {unit}{lacks} in the characters {model.paths[0]} reads; "
                         "nothing to back-translate")
     synthetic = backtranslate(model, targets, n_best, margin)
     write_corpus(output, real, synthetic)

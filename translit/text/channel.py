@@ -10,12 +10,12 @@ the forward model, which learned careful spellings ("mein", "hain"), but the rev
 
 from __future__ import annotations
 
-from typing import List, Sequence, Tuple
+from typing import List, Sequence
 
+from translit.decoding.hypothesis import Hypothesis, best_first
 from translit.errors import UserError
 from translit.runs.directory import RunDir
 
-Scored = Tuple[str, float]
 BATCH_PAIRS = 512  # (hypothesis, source) pairs per call of the reverse model
 
 
@@ -48,15 +48,15 @@ class ChannelModel:
                                     max_source_tokens=recipe.data.max_translate_tokens)
         self.weight, self.path, self.top = weight, run_dir, top
 
-    def rescore(self, sources: Sequence[str], hypotheses: Sequence[Sequence[Scored]],
-                at_least: int = 1) -> List[List[Scored]]:
-        """Per source, the first ``top`` (or ``at_least``, if more) of its hypotheses (text,
-        score), best first, each with ``weight`` × log P_reverse(source | text) added, sorted by
-        the new scores."""
+    def rerank(self, sources: Sequence[str], hypotheses: Sequence[Sequence[Hypothesis]],
+               at_least: int = 1) -> List[List[Hypothesis]]:
+        """A step of :class:`translit.text.chain.Chain`: per source, the first ``top`` (or
+        ``at_least``, if more) of its hypotheses, best first, each with ``weight`` × log
+        P_reverse(source | text) added, sorted by the new scores."""
         keep = max(self.top, at_least) if self.top else None
         kept = [list(hyps[:keep]) for hyps in hypotheses]
         pairs = [(text, source) for source, hyps in zip(sources, kept) for text, _ in hyps]
         scored = iter(self._scorer.score_lines([text for text, _ in pairs],
                                                [source for _, source in pairs], BATCH_PAIRS))
-        return [sorted(((text, score + self.weight * next(scored)[0]) for text, score in hyps),
-                       key=lambda hyp: -hyp[1]) for hyps in kept]
+        return [best_first((text, score + self.weight * next(scored)[0]) for text, score in hyps)
+                for hyps in kept]

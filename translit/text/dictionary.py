@@ -14,12 +14,12 @@ measured better than plain log-probabilities (benchmarks/README.md).
 from __future__ import annotations
 
 import collections
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Sequence
 
 from translit.data.corpus import corpus_files, read_lines
+from translit.decoding.hypothesis import Hypothesis, best_first
 from translit.errors import UserError
 
-Scored = Tuple[str, float]
 BATCH_PAIRS = 512  # (source, target) pairs per call of the model
 
 
@@ -36,10 +36,11 @@ class Dictionary:
         self.path, self._scorer, self._alpha = path, scorer, length_penalty
         self.targets = read_pairs(path)
 
-    def extend(self, sources: Sequence[str],
-               hypotheses: Sequence[Sequence[Scored]]) -> List[List[Scored]]:
-        """Per source, its hypotheses (text, score) followed by its dictionary targets that
-        they lack, each scored log P(target | source) / ((5 + tokens) / 6) ** alpha."""
+    def rerank(self, sources: Sequence[str], hypotheses: Sequence[Sequence[Hypothesis]],
+               at_least: int = 1) -> List[List[Hypothesis]]:
+        """A step of :class:`translit.text.chain.Chain`: per source, its hypotheses and its
+        dictionary targets that they lack, each scored log P(target | source) / ((5 + tokens) /
+        6) ** alpha, best first."""
         missing = []
         for source, hyps in zip(sources, hypotheses):
             beam = {text for text, _ in hyps}
@@ -50,7 +51,8 @@ class Dictionary:
         added = collections.defaultdict(list)
         for (source, target), (log_prob, tokens) in zip(missing, scored):
             added[source].append((target, log_prob / ((5.0 + tokens) / 6.0) ** self._alpha))
-        return [list(hyps) + added.pop(source, []) for source, hyps in zip(sources, hypotheses)]
+        return [best_first(list(hyps) + added.pop(source, []))
+                for source, hyps in zip(sources, hypotheses)]
 
 
 def read_pairs(pattern: str) -> Dict[str, List[str]]:

@@ -13,16 +13,16 @@ of similar word counts.
 from __future__ import annotations
 
 import math
-from typing import List, Sequence, Tuple
+from typing import List, Sequence
 
 import numpy as np
 import tensorflow as tf
 
 from translit.data.special_tokens import BOS_ID, PAD_ID, SPECIALS, UNK_ID
+from translit.decoding.hypothesis import Hypothesis
 from translit.errors import UserError
 from translit.runs.directory import RunDir
 
-Scored = Tuple[str, float]
 BATCH_LINES = 256
 COMPILED_ROWS = 64  # rows from which the language model's step runs compiled by XLA
 
@@ -54,12 +54,12 @@ class WordLanguageModel:
         self.weight, self.beam = weight, beam
         self.path = run_dir
 
-    def choose(self, lines: Sequence[Sequence[Sequence[Scored]]]) -> List[List[Scored]]:
+    def choose(self, lines: Sequence[Sequence[Sequence[Hypothesis]]]) -> List[List[Hypothesis]]:
         """Per line, per word, the chosen candidate: (text, its score + weight × log P_LM).
 
         Args: lines: per line, per word, the candidates (text, score), best first.
         """
-        chosen: List[List[Scored]] = [[] for _ in lines]
+        chosen: List[List[Hypothesis]] = [[] for _ in lines]
         order = sorted(range(len(lines)), key=lambda i: -len(lines[i]))  # longest first
         for start in range(0, len(order), BATCH_LINES):
             batch = [i for i in order[start:start + BATCH_LINES] if lines[i]]
@@ -68,7 +68,7 @@ class WordLanguageModel:
                     chosen[i] = words
         return chosen
 
-    def _choose_batch(self, lines) -> List[List[Scored]]:
+    def _choose_batch(self, lines) -> List[List[Hypothesis]]:
         """A beam of ``self.beam`` word sequences per line, advanced one word at a time.
 
         Args: lines, longest first: at each position the model runs for the lines that still
@@ -130,14 +130,14 @@ class WordLanguageModel:
         return ids, scores
 
 
-def _backtrack(words, steps, row) -> List[Scored]:
+def _backtrack(words, steps, row) -> List[Hypothesis]:
     """The best hypothesis of one line: its words, each with its score in context."""
     chosen, hypothesis = [], 0  # the beam is sorted: the best is first
     for parents, choices, scores in reversed(steps):
         chosen.append((choices[row, hypothesis], scores[row, hypothesis]))
         hypothesis = parents[row, hypothesis]
     chosen.reverse()
-    return [(candidates[choice][0], float(score))
+    return [Hypothesis(candidates[choice][0], float(score))
             for candidates, (choice, score) in zip(words, chosen)]
 
 

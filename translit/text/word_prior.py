@@ -14,6 +14,7 @@ import os
 from typing import Dict, Iterable, List, Sequence, Tuple
 
 from translit.data.words import split
+from translit.decoding.hypothesis import Hypothesis, best_first
 from translit.errors import UserError
 
 ALPHA = 0.1
@@ -60,10 +61,12 @@ class WordPrior:
         return sum(math.log((self.counts.get(p.text, 0) + ALPHA) / self._denominator)
                    for p in split(text) if p.is_word)
 
-    def rerank(self, hypotheses: Sequence[Tuple[str, float]]) -> List[Tuple[str, float]]:
-        """(text, model log-probability) pairs -> (text, combined score), best first."""
-        scored = [(text, score + self.weight * self.log_prob(text)) for text, score in hypotheses]
-        return sorted(scored, key=lambda item: -item[1])
+    def rerank(self, sources: Sequence[str], hypotheses: Sequence[Sequence[Hypothesis]],
+               at_least: int = 1) -> List[List[Hypothesis]]:
+        """A step of :class:`translit.text.chain.Chain`: each hypothesis's score plus
+        ``weight`` × the log-probability of its words, best first (the sources are not read)."""
+        return [best_first((text, score + self.weight * self.log_prob(text))
+                           for text, score in hyps) for hyps in hypotheses]
 
 
 def count_words(lines: Iterable[str]) -> Dict[str, int]:

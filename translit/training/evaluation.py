@@ -12,7 +12,7 @@ import os
 import tensorflow as tf
 
 from translit.data.corpus import ParallelCorpus, read_parallel
-from translit.data.pipeline import Limits, evaluation_batches
+from translit.data.pipeline import LengthLimits, evaluation_batches
 from translit.decoding import scoring
 from translit.decoding.translator import Translator
 from translit.models import trackable_weights
@@ -41,8 +41,8 @@ class Evaluator:
       metrics: where records are written.
     """
 
-    def __init__(self, recipe: Recipe, model, tokenizers, limits: Limits, valid: ParallelCorpus,
-                 step: tf.Variable, directory: str, metrics: MetricsLog):
+    def __init__(self, recipe: Recipe, model, tokenizers, limits: LengthLimits,
+                 valid: ParallelCorpus, step: tf.Variable, directory: str, metrics: MetricsLog):
         self.recipe, self.model, self.tokenizers, self.limits = recipe, model, tokenizers, limits
         self.metrics = metrics
         self.plateau_scale = tf.Variable(1.0, trainable=False, name="plateau_scale")

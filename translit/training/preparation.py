@@ -11,7 +11,7 @@ from typing import List, Tuple
 import tensorflow as tf
 
 from translit.data.corpus import ParallelCorpus, corpus_name, sample_pairs, stream_pairs
-from translit.data.pipeline import Limits, data_errors, token_pairs
+from translit.data.pipeline import LengthLimits, data_errors, token_pairs
 from translit.data.tokenizers import (
     Tokenizer,
     load_tokenizers,
@@ -20,9 +20,11 @@ from translit.data.tokenizers import (
     train_tokenizers,
 )
 from translit.errors import UserError
-from translit.recipe import Recipe, Split, save_recipe
+from translit.recipe import Recipe, Split, TrainConfig, save_recipe
 from translit.runs.directory import RunDir
 from translit.training.evaluation import read_split
+from translit.training.schedules import LearningRate
+from translit.utils.files import atomic_path
 
 log = logging.getLogger(__name__)
 # Settings that only chose what a trained tokenizer learnt from: a run resumes whatever they say.
@@ -34,7 +36,7 @@ class TrainingData:
     """The prepared inputs of a training."""
 
     tokenizers: Tuple[Tokenizer, Tokenizer]  # (source, target)
-    limits: Limits
+    limits: LengthLimits
     valid: ParallelCorpus
 
 
@@ -50,7 +52,7 @@ def prepare(recipe: Recipe, run: RunDir, write_dir: str, chief: bool) -> Trainin
         cannot be written, or the data is unusable (the file and line named).
     """
     reuse_tokenizer = _prepare_run_dir(recipe, run, chief)
-    limits = Limits(recipe.data.max_src_tokens, recipe.data.max_tgt_tokens)
+    limits = LengthLimits(recipe.data.max_src_tokens, recipe.data.max_tgt_tokens)
     split = recipe.data.train
     if reuse_tokenizer and os.path.isdir(run.tokenizer_dir):
         tokenizers = load_tokenizers(recipe.tokenizer, run.tokenizer_dir)
@@ -130,13 +132,13 @@ def train_recipe_tokenizers(recipe: Recipe, directory: str):
         raise UserError(f"{_name(split)}: no sentence pairs (every line is empty)")
     log.info("training the %s tokenizer on %d pairs%s", config.type, len(sample),
              " (a sample)" if len(sample) == size else "")
-    tokenizers = train_tokenizers(config, [pair[0] for pair in sample],
-                                  [pair[1] for pair in sample], directory + ".tmp")
-    os.replace(directory + ".tmp", directory)
+    with atomic_path(directory) as partial:
+        tokenizers = train_tokenizers(config, [pair[0] for pair in sample],
+                                      [pair[1] for pair in sample], partial)
     return tokenizers, sample
 
 
-def _log_over_limits(sample, tokenizers, limits: Limits, name: str, size: int = 10_000):
+def _log_over_limits(sample, tokenizers, limits: LengthLimits, name: str, size: int = 10_000):
     """Logs how many pairs are over the length limits: exactly when the tokenizer's sample is
     the whole corpus (up to ``size`` pairs), else as estimated on ``size`` sampled pairs."""
     pairs = sample[:size]
@@ -155,3 +157,20 @@ def _log_over_limits(sample, tokenizers, limits: Limits, name: str, size: int = 
 
 def _name(split: Split) -> str:
     return corpus_name(split.src, split.tgt, split.tsv)
+
+
+def build_optimizer(train: TrainConfig, model, plateau_scale, loss_scaling: bool):
+    """Adam on the recipe's learning-rate schedule, its slots built for ``model``'s weights
+    (call it in the strategy's scope).
+
+    Args:
+      plateau_scale: the evaluator's factor of the learning rate (plateau decay).
+      loss_scaling: wrap it for float16 gradients, which underflow without it.
+    """
+    import keras
+
+    optimizer = keras.optimizers.Adam(LearningRate(train, plateau_scale))
+    if loss_scaling:
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    optimizer.build(model.trainable_variables)
+    return optimizer

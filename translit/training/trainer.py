@@ -32,8 +32,7 @@ from translit.runs.metrics_log import MetricsLog
 from translit.training.distribute import is_chief, num_workers, worker_scratch_dir
 from translit.training.evaluation import Evaluator
 from translit.training.precision import resolve_precision
-from translit.training.preparation import prepare
-from translit.training.schedules import LearningRate
+from translit.training.preparation import build_optimizer, prepare
 from translit.utils.interrupts import StopRequests
 from translit.utils.progress import Meter, PassTally, Progress
 
@@ -83,11 +82,8 @@ class Trainer:
         self.evaluator = Evaluator(recipe, self.model, self.data.tokenizers, self.data.limits,
                                    self.data.valid, self.step, checkpoint_dir, self.metrics)
         with self.strategy.scope():
-            self.optimizer = keras.optimizers.Adam(
-                LearningRate(recipe.train, self.evaluator.plateau_scale))
-            if self.loss_scaling:  # float16 gradients underflow without it
-                self.optimizer = keras.optimizers.LossScaleOptimizer(self.optimizer)
-            self.optimizer.build(self.model.trainable_variables)
+            self.optimizer = build_optimizer(recipe.train, self.model,
+                                             self.evaluator.plateau_scale, self.loss_scaling)
         self.checkpoint = tf.train.Checkpoint(
             model=trackable_weights(self.model), optimizer=self.optimizer, step=self.step,
             epoch=self.epoch, **self.evaluator.state())

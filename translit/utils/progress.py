@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import os
 import sys
 import time
 from typing import Optional
@@ -68,6 +69,9 @@ class Progress:
 
     def __init__(self, total_steps: Optional[int], enabled: bool = True, stream=sys.stderr):
         self.total, self.enabled, self.stream = total_steps, enabled, stream
+        # The stage of a recipe's plan that this training is (translit.training.stages).
+        stage = os.environ.get("TRANSLIT_STAGE")
+        self.stage = f"stage {stage} " if stage else ""
         self.tty = stream.isatty()
         self.latest, self.dev, self.drawn = "", "", 0.0
         self.first: Optional[tuple] = None  # (step, time) of the first update: the pace's origin
@@ -93,8 +97,8 @@ class Progress:
             bar = f"[{'=' * done}{' ' * (30 - done)}] "
         total = f"/{self.total}" if self.total else ""
         left = f" {left} left" if left else ""
-        self.stream.write(f"\r{bar}step {step}{total}{left} epoch {epoch} {self.latest} "
-                          f"{self.dev}\033[K")
+        self.stream.write(f"\r{self.stage}{bar}step {step}{total}{left} epoch {epoch} "
+                          f"{self.latest} {self.dev}\033[K")
         self.stream.flush()
 
     def show(self, record: dict) -> dict:
@@ -110,7 +114,8 @@ class Progress:
         if record["type"] == "eval":
             self.dev = next((f"dev {key[6:]} {value:.4g}" for key, value in record.items()
                              if key.startswith("valid_") and key != "valid_loss"), "")
-        text = "  ".join([time.strftime("%Y-%m-%d %H:%M:%S")] + fields)
+        stage = [self.stage.strip()] if self.stage else []
+        text = "  ".join([time.strftime("%Y-%m-%d %H:%M:%S")] + stage + fields)
         self.stream.write(("\r\033[K" if self.tty else "") + text + "\n")
         self.stream.flush()
         return record

@@ -1,22 +1,12 @@
-"""Recipes: YAML files loaded into validated dataclasses.
-
-A recipe has the sections ``data``, ``tokenizer``, ``model``, ``train`` and ``decode``. Every
-key is checked: unknown keys, wrong types and impossible values raise a :class:`UserError`
-that names the key and the file. Relative corpus paths are relative to the working directory;
-the resolved recipe written into a run directory holds absolute paths.
-"""
+"""The recipe's schema: its sections and keys as dataclasses, each key with its default, its
+documentation (the table in docs/recipes.md is generated from it) and the range of its value."""
 
 from __future__ import annotations
 
 import dataclasses
-import os
 import typing
 from dataclasses import dataclass, field
-from typing import Literal, Optional
-
-import yaml
-
-from translit.errors import UserError
+from typing import List, Literal, Optional
 
 
 def _key(doc: str, default=dataclasses.MISSING, *, factory=dataclasses.MISSING, low=None,
@@ -269,9 +259,31 @@ class DecodeConfig:
 
 
 @dataclass
+class Stage:
+    """Something a recipe needs built before its training (``needs``) or after it (``then``):
+    a run of another recipe, or a ``translit`` command that creates a file."""
+
+    train: Optional[str] = None  # a recipe file; its run goes to run_dir or runs/<its name>
+    run_dir: Optional[str] = None
+    command: Optional[str] = None  # the arguments of a translit command, e.g. "corpus romanize"
+    creates: Optional[str] = None  # the file the command writes: present, the stage is done
+
+
+_STAGES = ("`{train: RECIPE}` (optionally with `run_dir`; done when the run has its final "
+           "record) or `{command: \"translit ARGUMENTS\", creates: FILE}` (done when FILE "
+           "exists); paths from the working directory")
+
+
+@dataclass
 class Recipe:
     name: str = _key("run name; default run directory `runs/<name>`", "run",
                      shown="file name")
+    needs: List[Stage] = _key(
+        f"what the recipe reads that other stages build, in order: {_STAGES}; `translit train` "
+        "builds the missing ones first (`--plan` lists them)", factory=list, shown="—")
+    then: List[Stage] = _key(
+        "stages that follow the recipe's own training (same forms), e.g. `translit average`",
+        factory=list, shown="—")
     data: DataConfig = field(default_factory=DataConfig)
     tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -307,204 +319,3 @@ def _shown_default(key: dataclasses.Field) -> str:
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"
     return f"`{value}`" if isinstance(value, str) else str(value)
-
-
-def load_recipe(path: str, overrides: typing.Sequence[str] = ()) -> Recipe:
-    """Reads, overrides and validates a recipe.
-
-    Args:
-      path: the YAML file.
-      overrides: ``key.path=value`` strings; values are parsed as YAML scalars.
-    Returns:
-      The validated :class:`Recipe`, corpus paths made absolute.
-    """
-    try:
-        with open(path, encoding="utf-8") as f:
-            raw = yaml.safe_load(f)
-    except FileNotFoundError:
-        raise UserError(f"Recipe file not found: {path}{_recipe_hint(path)}") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as e:
-        raise UserError(f"{path}: not valid YAML: {e}") from None
-    raw = {} if raw is None else raw
-    if not isinstance(raw, dict):
-        raise UserError(f"{path}: expected a mapping of sections, received {type(raw).__name__}")
-    raw.setdefault("name", os.path.splitext(os.path.basename(path))[0])
-    for override in overrides:
-        _apply_override(raw, override)
-    recipe = _build(Recipe, raw, path, "")
-    _resolve_named_corpus(recipe.data, path)
-    _check_recipe(recipe, path)
-    _absolutize_paths(recipe)
-    return recipe
-
-
-def _recipe_hint(path: str) -> str:
-    """"; did you mean recipes/NAME.yaml?" where a recipe by that name exists, else ""."""
-    for candidate in (f"{path}.yaml", os.path.join("recipes", path),
-                      os.path.join("recipes", f"{path}.yaml")):
-        if os.path.isfile(candidate):
-            return f"; did you mean {candidate}?"
-    return ""
-
-
-def recipe_from_dict(raw: dict, where: str) -> Recipe:
-    """Validates an already parsed recipe (a resolved recipe in a run directory)."""
-    recipe = _build(Recipe, raw, where, "")
-    _check_recipe(recipe, where)
-    return recipe
-
-
-def save_recipe(recipe: Recipe, path: str) -> None:
-    """Writes ``recipe`` as YAML; a reader sees the old file or the whole new one."""
-    partial = path + ".tmp"
-    with open(partial, "w", encoding="utf-8") as f:
-        yaml.safe_dump(recipe.to_dict(), f, sort_keys=False, allow_unicode=True)
-    os.replace(partial, path)
-
-
-def _apply_override(raw: dict, override: str) -> None:
-    key, sep, value = override.partition("=")
-    if not sep or not key:
-        raise UserError(f"--set {override!r}: expected KEY.PATH=VALUE, e.g. train.max_steps=500")
-    node = raw
-    parts = key.split(".")
-    for part in parts[:-1]:
-        child = node.get(part)
-        if child is None:
-            child = node[part] = {}
-        if not isinstance(child, dict):
-            raise UserError(f"--set {override!r}: {part!r} is not a section")
-        node = child
-    try:
-        node[parts[-1]] = yaml.safe_load(value) if value else None
-    except yaml.YAMLError as e:
-        raise UserError(f"--set {override!r}: the value is not valid YAML: {e}") from None
-
-
-def _build(cls, raw, where: str, prefix: str):
-    """Builds dataclass ``cls`` from ``raw``, naming ``where`` and the key in every error."""
-    if not isinstance(raw, dict):
-        raise UserError(f"{where}: {prefix.rstrip('.') or 'recipe'} must be a mapping, "
-                        f"received {raw!r}")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(raw) - set(fields))
-    if unknown:
-        raise UserError(f"{where}: unknown key {prefix + str(unknown[0])!r}; "
-                        f"expected one of: {', '.join(prefix + k for k in fields)}")
-    values = {}
-    for name, value in raw.items():
-        values[name] = _convert(hints[name], value, where, prefix + name,
-                                fields[name].metadata.get("bounds"))
-    return cls(**values)
-
-
-def _convert(hint, value, where: str, key: str, bounds):
-    origin = typing.get_origin(hint)
-    if origin is typing.Union:  # Optional[X]
-        if value is None:
-            return None
-        (hint,) = [a for a in typing.get_args(hint) if a is not type(None)]
-        origin = typing.get_origin(hint)
-    if dataclasses.is_dataclass(hint):
-        return _build(hint, {} if value is None else value, where, key + ".")
-    if origin is Literal:
-        choices = typing.get_args(hint)
-        if value not in choices:
-            raise UserError(f"{where}: {key} received {value!r}, expected one of "
-                            f"{', '.join(map(repr, choices))}")
-        return value
-    if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
-        raise UserError(f"{where}: {key} received {value!r} ({type(value).__name__}), "
-                        f"expected {hint.__name__}")
-    _check_bounds(value, bounds, where, key)
-    return value
-
-
-def _check_bounds(value, bounds, where: str, key: str) -> None:
-    if not bounds:
-        return
-    low, high = bounds["low"], bounds["high"]
-    if low is not None and (value <= low if bounds["low_open"] else value < low):
-        relation = ">" if bounds["low_open"] else ">="
-        raise UserError(f"{where}: {key} received {value!r}, expected a value {relation} {low}")
-    if high is not None and value > high:
-        raise UserError(f"{where}: {key} received {value!r}, expected a value <= {high}")
-
-
-def _check_recipe(recipe: Recipe, where: str) -> None:
-    language_model = recipe.model.kind == "lm"
-    for name in ("train", "valid", "test"):
-        split = getattr(recipe.data, name)
-        if split is None:
-            continue
-        if split.text is not None:
-            if not language_model:
-                raise UserError(f"{where}: data.{name}.text is for language models (model.kind: "
-                                "lm); a translation model reads {src, tgt} or {tsv}")
-            split.src = split.tgt = split.text  # each line its own source, which the LM ignores
-        pair = split.src is not None and split.tgt is not None
-        if pair == (split.tsv is not None) or (split.src is None) != (split.tgt is None):
-            raise UserError(f"{where}: data.{name} needs either both 'src' and 'tgt' or one "
-                            f"'tsv', received {dataclasses.asdict(split)}")
-    if recipe.model.input_feeding and recipe.model.attention == "none":
-        raise UserError(f"{where}: model.input_feeding feeds the attentional vector and needs "
-                        "attention; set model.attention or model.input_feeding: false")
-    if recipe.decode.coverage_penalty and recipe.model.attention == "none":
-        raise UserError(f"{where}: decode.coverage_penalty needs attention; set model.attention "
-                        "or decode.coverage_penalty: 0")
-    tokenizer = recipe.tokenizer
-    if tokenizer.side_vocabularies and (not tokenizer.joint or tokenizer.type != "sentencepiece"):
-        raise UserError(f"{where}: tokenizer.side_vocabularies reads one joint SentencePiece "
-                        "model through each side's pieces; it needs tokenizer.type: "
-                        "sentencepiece and tokenizer.joint: true")
-    model = recipe.model
-    if language_model and (model.attention != "none" or model.bidirectional or
-                           model.reverse_source or recipe.train.valid_metric != "loss"):
-        raise UserError(f"{where}: a language model (model.kind: lm) has no encoder and nothing "
-                        "to translate: set model.attention: none, model.bidirectional: false, "
-                        "model.reverse_source: false and train.valid_metric: loss")
-    train = recipe.train
-    if train.max_steps is None and train.max_epochs is None:
-        raise UserError(f"{where}: set train.max_steps or train.max_epochs (or both) so that "
-                        "training knows when to stop")
-
-
-def _resolve_named_corpus(data: DataConfig, where: str) -> None:
-    """Fills the splits that the recipe leaves empty from ``data.corpus``."""
-    if data.corpus is None:
-        return
-    from translit.data.named_corpora import DEFAULT_DIR, REGISTRY
-
-    if data.corpus not in REGISTRY:
-        raise UserError(f"{where}: data.corpus received {data.corpus!r}, expected one of "
-                        f"{', '.join(map(repr, REGISTRY))} (see `translit corpus list`)")
-    named = REGISTRY[data.corpus]
-    directory = data.corpus_dir or DEFAULT_DIR
-    for name in ("train", "valid", "test"):
-        split = getattr(data, name)
-        if split is not None and (split.src or split.tsv or split.text):
-            continue
-        src, tgt = named.split_paths(directory, name)
-        for path in (src, tgt):
-            if not os.path.isfile(path):
-                raise UserError(f"{where}: data.corpus {data.corpus!r}: {path} not found; fetch "
-                                f"it with `translit corpus fetch {data.corpus} --dest "
-                                f"{directory}` or set data.corpus_dir")
-        setattr(data, name, Split(src=src, tgt=tgt))
-
-
-def _absolutize_paths(recipe: Recipe) -> None:
-    for split in (recipe.data.train, recipe.data.valid, recipe.data.test):
-        if split is None:
-            continue
-        for name in ("src", "tgt", "tsv", "text"):
-            path = getattr(split, name)
-            if path is not None:
-                setattr(split, name, os.path.abspath(path))
-
-
-if __name__ == "__main__":  # python -m translit.recipe: the table for docs/recipes.md
-    print(keys_table(), end="")
