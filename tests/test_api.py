@@ -75,6 +75,7 @@ def test_an_export_rejects_another_beam(exported):
         translit.load(exported, beam=2)
 
 
+@pytest.mark.slow
 def test_a_case_folding_model_gives_every_case_the_same_answer(tmp_path):
     """`tokenizer.normalization: NFKC_Casefold`, trained through `translit train`: "ABCD",
     "Abcd" and "abcd" are one input to the model and its export."""

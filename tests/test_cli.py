@@ -17,6 +17,7 @@ def _invoke(*args, input=None):
     return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
 
 
+@pytest.mark.slow
 def test_train_then_translate_the_latest_run_then_score(tmp_path, monkeypatch):
     recipe = write_recipe(tmp_path, train={"max_steps": 4, "checkpoint_every": 2})
     monkeypatch.chdir(tmp_path)
@@ -101,6 +102,7 @@ def test_mismatched_corpus_is_reported_by_train(tmp_path):
     assert result.exit_code == 1 and "Line counts differ" in result.output
 
 
+@pytest.mark.slow
 def test_python_dash_m_runs_the_translit_command():
     result = subprocess.run([sys.executable, "-m", "translit", "train", "--help"],
                             capture_output=True, text=True, timeout=60)

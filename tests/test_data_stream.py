@@ -81,6 +81,7 @@ def test_bad_data_in_the_stream_names_the_file_and_line(content, message, tmp_pa
     assert message in data_error(raised.value)
 
 
+@pytest.mark.slow
 def test_a_bad_line_met_while_training_stops_it_with_a_checkpoint(tmp_path):
     recipe = write_recipe(tmp_path, train_size=3000, valid_size=20,
                           train={"max_steps": 10, "shuffle_buffer": 50})
@@ -99,6 +100,7 @@ def test_a_bad_line_met_while_training_stops_it_with_a_checkpoint(tmp_path):
     assert os.path.exists(stopped.group(2) + ".index")
 
 
+@pytest.mark.slow
 def test_epochs_count_passes_over_the_stream(tmp_path):
     recipe = write_recipe(tmp_path, train_size=3000, valid_size=20,
                           train={"max_steps": None, "max_epochs": 3, "log_every": 1})
@@ -135,6 +137,7 @@ print(json.dumps(sum(pairs, [])))
 """
 
 
+@pytest.mark.slow
 def test_two_workers_read_disjoint_shares_that_cover_the_corpus(tmp_path):
     sources = [f"line {number}" for number in range(400)]
     targets = [source.upper() for source in sources]

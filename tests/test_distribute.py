@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from helpers import REPO, write_recipe
 
 # Logical devices must be configured before TensorFlow starts: run in a fresh interpreter.
@@ -29,6 +31,8 @@ for name, strategy in [("default", None),
                      "weights": [float(np.sum(np.abs(w.numpy()))) for w in trainer.model.weights]}
 print(json.dumps(results))
 """
+
+pytestmark = pytest.mark.slow  # trainings in subprocesses
 
 
 def test_mirrored_strategy_matches_the_default_strategy(tmp_path):

@@ -74,6 +74,7 @@ def _run(language, code, cwd):
     return done.stdout
 
 
+@pytest.mark.slow
 def test_site_builds_in_strict_mode(tmp_path):
     """A broken link, a missing anchor or a page left out of the navigation fails the build."""
     done = subprocess.run([os.path.join(BIN, "mkdocs"), "build", "--strict", "--site-dir",
@@ -94,6 +95,7 @@ def test_readme_is_short_and_points_to_every_command():
         assert f"`translit {command}" in readme, command
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", [page for page in PAGES if examples(page)])
 def test_page_examples_run_on_the_quickstart_run(page, quickstart_dir, tmp_path):
     workdir = tmp_path / "work"

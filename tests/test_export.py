@@ -55,6 +55,7 @@ def _load_elsewhere(export_dir, texts, tmp_path):
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("run_fixture, texts", [
     ("trained_run", SOURCES),
     ("attention_run", SOURCES),

@@ -73,6 +73,7 @@ def test_bad_recipe_values_are_named(setting, message, tmp_path):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_bom_crlf_blank_and_huge_lines_are_accepted(tmp_path, caplog):
     recipe = write_recipe(tmp_path, train_size=200, valid_size=20,
                           train={"max_steps": 2, "checkpoint_every": 2})
@@ -120,6 +121,7 @@ def _limit_file_size():
     resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
 
 
+@pytest.mark.slow
 def test_full_disk_leaves_no_partial_checkpoint(tmp_path):
     recipe = write_recipe(tmp_path, train_size=200, valid_size=20, model={"units": 128},
                           train={"max_steps": 4, "checkpoint_every": 2})

@@ -8,7 +8,11 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from helpers import REPO, write_recipe
+
+pytestmark = pytest.mark.slow  # trainings in subprocesses
 
 
 def _train_command(recipe, run_dir):

@@ -48,6 +48,7 @@ def train_lm(directory, lines, steps=200):
     return run_dir
 
 
+@pytest.mark.slow
 def test_a_language_model_learns_a_toy_language(tmp_path):
     run_dir = train_lm(str(tmp_path), counting(2000, seed=1))
     with open(os.path.join(run_dir, "metrics.jsonl"), encoding="utf-8") as f:
@@ -149,6 +150,7 @@ def test_exports_refuse_a_language_model_unless_asked(trained_run, tmp_path):
         assert done.exit_code == 0, done.output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("beam", [1, 2])
 def test_many_lines_choose_as_a_few_do(tmp_path, monkeypatch, beam):
     """A hundred lines of 1-12 words run the compiled step for the many rows at first and

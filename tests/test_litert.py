@@ -45,6 +45,7 @@ def _builtin_ops_only(model_path):
     return ops
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("run_fixture", ["trained_run", "attention_run"])
 def test_litert_export_gives_the_n_best_of_translate(run_fixture, tmp_path, request):
     run_dir = request.getfixturevalue(run_fixture)["run_dir"]
@@ -59,6 +60,7 @@ def test_litert_export_gives_the_n_best_of_translate(run_fixture, tmp_path, requ
     assert config["versions"]["translit"] == translit.__version__
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model, decode", [
     ({"cell": "gru", "layers": 2, "reverse_source": True, "residual": True,
       "tie_embeddings": True}, {}),
@@ -106,6 +108,7 @@ def quickstart_run(tmp_path_factory):
     return run_dir
 
 
+@pytest.mark.slow
 def test_quickstart_litert_gives_the_n_best_of_translate_on_every_test_line(quickstart_run,
                                                                             tmp_path):
     export_dir = _export(quickstart_run, tmp_path / "litert")
@@ -134,6 +137,7 @@ main()
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("run_fixture", ["sentencepiece_run", "side_vocabularies_run"])
 def test_litert_export_runs_without_tensorflow(run_fixture, tmp_path, request):
     run_dir = request.getfixturevalue(run_fixture)["run_dir"]

@@ -133,6 +133,7 @@ def test_input_feeding_teacher_forcing_equals_the_steps_of_search(cell):
         np.testing.assert_allclose(logits, forced[:, t], rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("input_feeding", [False, True])
 def test_dropout_falls_where_its_keys_say(input_feeding):
     """In training mode, `output_dropout` alone changes the logits but not the attention
@@ -174,6 +175,7 @@ OPTIONS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", OPTIONS)
 def test_model_options_train_and_translate(name, tmp_path):
     recipe = write_recipe(tmp_path, train_size=200, valid_size=20, model=OPTIONS[name],
@@ -189,6 +191,7 @@ def test_model_options_train_and_translate(name, tmp_path):
     assert len(result.output.splitlines()) == 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", OPTIONS)
 def test_a_checkpoint_restores_every_weight(name, tmp_path):
     """Every weight has its own path, so a checkpoint (weights named by path) holds them all and
@@ -207,6 +210,7 @@ def test_a_checkpoint_restores_every_weight(name, tmp_path):
                                rtol=1e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("options", [{}, {"attention": "bahdanau", "input_feeding": True,
                                           "bidirectional": True, "cell": "cifg",
                                           "tie_embeddings": True, "reverse_source": True,

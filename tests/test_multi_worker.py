@@ -11,6 +11,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from helpers import REPO, write_recipe
 
 # What `translit train --strategy multi-worker` runs, plus a fingerprint of the final weights.
@@ -26,6 +28,8 @@ record = trainer.train()
 print(json.dumps({"chief": trainer.chief, "step": int(trainer.step),
                   "weights": [float(np.abs(w.numpy()).sum()) for w in trainer.model.weights]}))
 """
+
+pytestmark = pytest.mark.slow  # trainings in subprocesses
 
 
 def _free_ports(count):

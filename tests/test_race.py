@@ -58,7 +58,7 @@ def test_entrant_specs_and_pieces_parse():
 
 def test_training_rates_are_the_median_of_the_log_windows_after_the_first(tmp_path):
     translit = race.Entrant({"name": "t", "kind": "translit"}, str(tmp_path), 0)
-    translit.runs.directory = str(tmp_path)
+    translit.run_dir = str(tmp_path)
     with open(tmp_path / "metrics.jsonl", "w", encoding="utf-8") as f:
         for rate in (100.0, 1900.0, 2100.0, 2000.0):
             f.write(f'{{"type": "train", "target_tokens_per_s": {rate}}}\n')

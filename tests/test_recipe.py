@@ -44,6 +44,12 @@ def test_minimal_recipe_gets_defaults_and_absolute_paths(tmp_path):
     (MINIMAL.replace("train: {max_steps: 10}", ""), "set train.max_steps or train.max_epochs"),
     (MINIMAL.replace("{tsv: v.tsv}", "{src: v.de}"),
      "data.valid needs either both 'src' and 'tgt'"),
+    (MINIMAL + "needs: {train: x.yaml}\n", "needs must be a list"),
+    (MINIMAL + "needs: [{trian: x.yaml}]\n", "unknown key 'needs[0].trian'"),
+    (MINIMAL + "needs: [{command: corpus romanize t -o f}]\n",
+     "needs[0]: a command stage names the file it creates"),
+    (MINIMAL + "then: [{train: x.yaml, command: average}]\n",
+     "then[0]: a stage is either {train: RECIPE} or {command: ARGUMENTS, creates: FILE}"),
     ("[1, 2]", "expected a mapping of sections"),
     ("data: [", "not valid YAML"),
 ])

@@ -10,11 +10,14 @@ import subprocess
 import sys
 import time
 
+import pytest
 from click.testing import CliRunner
 
 from translit.cli import main
 
 from helpers import REPO, write_recipe
+
+pytestmark = pytest.mark.slow  # trainings in subprocesses
 
 
 def _start_training(recipe, run_dir, *extra):

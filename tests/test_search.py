@@ -72,6 +72,7 @@ def _python_beam(model, source, beam_size, alpha, max_length):
             for tokens, log_prob, _, _ in beams]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("order", [[0, 1, 2], [2, 0, 1]])  # the shortest sentence last, first
 @pytest.mark.parametrize("name", ["model", "attention_model"])
 def test_beam_search_equals_a_whole_vocabulary_search(name, order, request):

@@ -47,6 +47,7 @@ def test_translation_keeps_input_order_whatever_the_batch_size(trained_run):
     assert sum(out == s[::-1] for s, out in zip(sources, one_by_one)) >= len(sources) - 1
 
 
+@pytest.mark.slow
 def test_resume_continues_from_the_saved_step(tmp_path):
     path = write_recipe(tmp_path, train={"max_steps": 10, "checkpoint_every": 5, "log_every": 5})
     run_dir = str(tmp_path / "run")
@@ -66,6 +67,7 @@ def test_resume_continues_from_the_saved_step(tmp_path):
     assert steps == [5, 10, 15]
 
 
+@pytest.mark.slow
 def test_resume_refuses_a_different_model(tmp_path):
     path = write_recipe(tmp_path, train={"max_steps": 2})
     run_dir = str(tmp_path / "run")
@@ -74,6 +76,7 @@ def test_resume_refuses_a_different_model(tmp_path):
         Trainer(load_recipe(path, ["model.units=32"]), run_dir)
 
 
+@pytest.mark.slow
 def test_max_epochs_stops_training(tmp_path):
     path = write_recipe(tmp_path, train={"max_steps": None, "max_epochs": 2})
     trainer = Trainer(load_recipe(path), str(tmp_path / "run"))
@@ -92,6 +95,7 @@ def test_masked_cross_entropy_ignores_padding_and_smooths():
     assert float(smoothed) == pytest.approx(expected, rel=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
 def test_mixed_precision_trains_and_translates_in_float32(tmp_path, precision):
     path = write_recipe(tmp_path, train={"max_steps": 40, "log_every": 10,
@@ -108,6 +112,7 @@ def test_mixed_precision_trains_and_translates_in_float32(tmp_path, precision):
     assert len(translator.translate_lines(["abc", "hgfe"], batch_size=2)) == 2
 
 
+@pytest.mark.slow
 def test_xla_trains_on_a_few_fixed_batch_shapes(tmp_path):
     from translit.data.pipeline import training_batches
 
@@ -126,6 +131,7 @@ def test_xla_trains_on_a_few_fixed_batch_shapes(tmp_path):
     assert losses[-1] < losses[0]
 
 
+@pytest.mark.slow
 def test_early_stopping_stops_when_the_dev_metric_stalls(tmp_path):
     # A learning rate too small to change the greedy output: dev BLEU stays where it started.
     path = write_recipe(tmp_path, train={
@@ -154,6 +160,7 @@ def test_attention_model_learns_reversal(attention_run):
     assert record["valid_cer"] <= 5
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bucket_width", [1, 4])
 def test_pairs_of_a_rare_length_are_trained_once_every_pass(tmp_path, bucket_width):
     """Through `translit train`: 3 one-character pairs among 300 longer ones, in batches of up
@@ -207,6 +214,7 @@ def test_peer_like_attention_layer_and_dropout_build_what_they_say_and_learn(
     assert attention_run["record"]["test_accuracy"] >= 90
 
 
+@pytest.mark.slow
 def test_sentence_normalization_scales_gradients_by_tokens_per_sentence(tmp_path):
     """`train.loss_normalization: sentences` divides the summed loss by the batch's sentences:
     the same first step as `tokens` (same seed, same batch) has the same loss per token and a

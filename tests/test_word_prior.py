@@ -56,6 +56,7 @@ def test_a_frequent_word_wins_the_beam_from_the_cli(trained_run, tmp_path):
     assert missing.exit_code == 1 and "nope.txt not found" in missing.output
 
 
+@pytest.mark.slow
 def test_exports_carry_the_recipes_prior(tmp_path):
     prior = write_lines(tmp_path / "prior.txt", ["hgf hgf edc", "cba"])
     recipe = write_recipe(tmp_path, train={"max_steps": 30},

@@ -13,7 +13,6 @@ The CLI's ``translate`` and the service use it; errors a caller can fix raise
 from __future__ import annotations
 
 import dataclasses
-import logging
 from typing import Iterable, Iterator, List, Optional, Sequence, Union
 
 from translit.backends import Backend, open_backend
@@ -23,7 +22,6 @@ from translit.recipe import DecodeConfig
 from translit.text.chain import Chain, build_chain, suggest, translate_text
 from translit.utils.native_log import start_tensorflow
 
-log = logging.getLogger(__name__)
 UNITS = ("line", "word")
 
 
@@ -141,12 +139,10 @@ class LoadedModel:
         Yields: (index, weights (target pieces + EOS, source pieces + EOS) numpy array, source
         pieces, target pieces), pieces as display strings.
         """
-        if self.backend.exported:
-            self.backend.attention_maps(texts, batch_size)  # raises
-        if not self.has_attention:
+        if not self.backend.exported and not self.has_attention:  # an export's backend says
             raise UserError("attention plots need a model with attention (model.attention in "
                             "the recipe)")
-        if self.unit == "word":
+        if not self.backend.exported and self.unit == "word":
             raise UserError("attention: this model transliterates running text word by word "
                             "(decode.unit: word); pass unit='line' (--unit line) for the "
                             "attention of each line as one word")

@@ -108,7 +108,7 @@ class RunBackend(Backend):
 
     def forced_scorer(self):
         if self.kind == "ensemble":
-            super().forced_scorer()
+            return super().forced_scorer()  # raises: an ensemble has no one model to score with
         from translit.decoding.likelihood import ForcedScorer
 
         translator = self._translators[self.beam_size]

@@ -8,7 +8,7 @@ would type it) adds each source's listed targets to its beam, scored by the mode
 (forced decoding, divided by the beam's length penalty), so that the word prior, the channel
 model and the language model can choose them. The beam's hypotheses carry plain
 log-probabilities, so the division favours a dictionary target by its length penalty; that
-measured better than plain log-probabilities (benchmarks/README.md).
+measured better than plain log-probabilities (benchmarks/LOG.md).
 """
 
 from __future__ import annotations

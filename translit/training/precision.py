@@ -3,7 +3,7 @@
 * a GPU of compute capability 8.0 or later (A100, H100, ...): ``mixed_bfloat16`` (tensor cores,
   no loss scaling); 7.x (V100, T4): ``mixed_float16`` (with loss scaling);
 * a CPU with bfloat16 instructions (``avx512_bf16`` or ``amx_bf16`` in its flags):
-  ``mixed_bfloat16`` (faster than float32 on such CPUs in benchmarks/README.md); any other CPU
+  ``mixed_bfloat16`` (faster than float32 on such CPUs in benchmarks/LOG.md); any other CPU
   emulates bfloat16 and trains faster in ``float32``.
 """
 

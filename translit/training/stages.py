@@ -115,7 +115,9 @@ def run_stages(stages: Sequence[Planned], train_here) -> Optional[dict]:
     record = None
     for number, stage in enumerate(top, start=1):
         label = f"{number}/{len(top)} {stage.name}"
-        if stage.main:
+        if stage.main and len(top) == 1:  # a recipe without stages
+            record = train_here()
+        elif stage.main:
             with _stage_label(label):
                 record = train_here()
         elif stage.done:
