@@ -119,3 +119,13 @@ def test_version_names_translit_tensorflow_and_keras():
     assert result.exit_code == 0
     versions = f"TensorFlow {metadata.version('tensorflow')}, Keras {metadata.version('keras')}"
     assert result.output == f"translit {translit.__version__} ({versions})\n"
+
+
+def test_stages_to_build_are_refused_under_several_workers(tmp_path, monkeypatch):
+    recipe = write_recipe(tmp_path)
+    with open(recipe, "a", encoding="utf-8") as f:
+        f.write("needs: [{command: corpus romanize t.deva -o t.tsv, creates: t.tsv}]\n")
+    monkeypatch.chdir(tmp_path)
+    result = _invoke("train", recipe, "--strategy", "multi-worker")
+    assert result.exit_code == 1
+    assert "needs stages that are not built yet" in result.output and "--plan" in result.output

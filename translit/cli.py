@@ -17,7 +17,7 @@ import click
 from translit.decoding.scoring import METRICS
 from translit.errors import TrainingInterrupted, UserError
 from translit.text.romanize import SCHEMES, SCRIPTS
-from translit.training.distribute import STRATEGIES
+from translit.training.distribute import STRATEGIES, cluster_from_env
 
 
 class CommaSeparated(click.ParamType):
@@ -117,6 +117,11 @@ def train(recipe, run_dir, overrides, strategy, show_plan):
     if show_plan:
         click.echo(stages.format_plan(planned))
         return
+    pending = [stage for stage in planned if not (stage.done or stage.main)]
+    if pending and (strategy == "multi-worker" or (strategy == "auto" and cluster_from_env())):
+        raise UserError(f"{recipe} needs stages that are not built yet (`translit train {recipe} "
+                        "--plan`); build them on one machine first, without TF_CONFIG, then "
+                        "start the workers")
     _start_tensorflow()
     from translit.training.distribute import make_strategy
     from translit.training.trainer import train as run_training

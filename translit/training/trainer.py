@@ -3,7 +3,7 @@
 
 The step (``tf.function`` + ``strategy.run`` + ``GradientTape`` + a Keras optimizer) is the same
 for the default strategy, ``MirroredStrategy`` and ``MultiWorkerMirroredStrategy``; Keras 3's
-``fit`` is not used because it fails under the multi-worker strategy (see DESIGN.md).
+``fit`` is not used because it fails under the multi-worker strategy (docs/architecture.md).
 """
 
 from __future__ import annotations
