@@ -102,3 +102,11 @@ def test_page_examples_run_on_the_quickstart_run(page, quickstart_dir, tmp_path)
     shutil.copytree(quickstart_dir, workdir)
     for language, code in examples(page):
         _run(language, code, workdir)
+
+
+def test_the_command_reference_is_generated_from_the_cli():
+    from translit.reference import reference
+
+    with open(os.path.join(REPO, "docs", "commands.md"), encoding="utf-8") as f:
+        assert f.read() == reference(), ("docs/commands.md is stale: "
+                                         "python -m translit.reference > docs/commands.md")
