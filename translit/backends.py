@@ -84,14 +84,9 @@ class RunBackend(Backend):
         self._translators = {self.beam_size: translator}  # beam size -> Translator
 
     def translate(self, lines, beam, n_best, batch_size, warn, first_line) -> list:
-        from translit.decoding.translator import translate_lines
-
         translator = self._translator(beam)
-        whole_beam = bool(n_best and n_best > 1)
-        function = translator.translate_n_best if whole_beam else translator.translate
-        outputs = translate_lines(function, lines, batch_size, bool(n_best), warn=warn,
-                                  first_line=first_line)
-        return _first(outputs, n_best)
+        function = translator.translate_n_best if _whole_beam(n_best) else translator.translate
+        return _in_graph(function, lines, n_best, batch_size, warn, first_line)
 
     def _translator(self, beam: int):
         if beam not in self._translators:
@@ -133,22 +128,19 @@ class SavedModelBackend(Backend):
         self.paths = (path,)
         signatures = load_exported(path)
         recipe = _export_recipe(path)
+        resolved = recipe_from_dict(recipe, path)
         counts = os.path.join(path, "assets", "word_prior.tsv")
-        self.decode = _carried(recipe_from_dict(recipe, path).decode,
-                               counts if os.path.isfile(counts) else None)
+        self.decode = _carried(resolved.decode, counts if os.path.isfile(counts) else None)
         self.source_characters = _export_characters(path, recipe)
-        self.max_source_pieces = recipe_from_dict(recipe, path).data.max_translate_tokens
+        self.max_source_pieces = resolved.data.max_translate_tokens
         self._signatures = {False: signatures["serving_default"], True: signatures["n_best"]}
         # The n-best signature returns the whole beam: its width is the export's beam size.
         probe = self._signatures[True](tf.constant([""]))["translations"]
         self.beam_size = int(probe.shape[1])
 
     def translate(self, lines, beam, n_best, batch_size, warn, first_line) -> list:
-        from translit.decoding.translator import translate_lines
-
-        outputs = translate_lines(self._signatures[bool(n_best and n_best > 1)], lines,
-                                  batch_size, bool(n_best), warn=warn, first_line=first_line)
-        return _first(outputs, n_best)
+        return _in_graph(self._signatures[_whole_beam(n_best)], lines, n_best, batch_size, warn,
+                         first_line)
 
     def describe_models(self) -> List[dict]:
         from translit.export.saved_model import METADATA
@@ -219,6 +211,20 @@ def open_backend(paths: Sequence[str], beam: Optional[int],
         raise UserError(f"--checkpoint: {path} is an export, whose weights were fixed by "
                         "`translit export --checkpoint`")
     return LiteRTBackend(path) if litert else SavedModelBackend(path)
+
+
+def _whole_beam(n_best: Optional[int]) -> bool:
+    """Whether the n-best graph is needed (more than one hypothesis per line)."""
+    return bool(n_best and n_best > 1)
+
+
+def _in_graph(function, lines, n_best, batch_size, warn, first_line) -> list:
+    """:meth:`Backend.translate` with a graph of strings in, strings out (``function``)."""
+    from translit.decoding.translator import translate_lines
+
+    outputs = translate_lines(function, lines, batch_size, bool(n_best), warn=warn,
+                              first_line=first_line)
+    return _first(outputs, n_best)
 
 
 def _first(outputs: list, n_best: Optional[int]) -> list:

@@ -174,7 +174,7 @@ def fetch(name: str, dest: str = DEFAULT_DIR, mirror: Optional[str] = None,
             source = os.path.join(downloads, os.path.basename(file.url))
             if not os.path.exists(source):
                 _download(file.url, source, progress)
-        with atomic_path(final, ".tmp") as partial:  # a corrupted file is deleted
+        with atomic_path(final) as partial:  # a corrupted file is deleted
             if mirror:  # a mirror serves the final files
                 os.replace(source, partial)
             else:

@@ -8,6 +8,7 @@ import logging
 import os
 from typing import List, Tuple
 
+import keras
 import tensorflow as tf
 
 from translit.data.corpus import ParallelCorpus, corpus_name, sample_pairs, stream_pairs
@@ -167,8 +168,6 @@ def build_optimizer(train: TrainConfig, model, plateau_scale, loss_scaling: bool
       plateau_scale: the evaluator's factor of the learning rate (plateau decay).
       loss_scaling: wrap it for float16 gradients, which underflow without it.
     """
-    import keras
-
     optimizer = keras.optimizers.Adam(LearningRate(train, plateau_scale))
     if loss_scaling:
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)

@@ -24,9 +24,9 @@ import click
 from translit.errors import UserError
 from translit.recipe import Recipe, Stage, load_recipe
 from translit.runs.directory import RUNS_ROOT, RunDir
+from translit.utils.progress import STAGE_ENV
 
 log = logging.getLogger(__name__)
-STAGE_ENV = "TRANSLIT_STAGE"  # "3/9 name": the stage a process runs, shown by its progress
 
 
 @dataclasses.dataclass
@@ -37,7 +37,7 @@ class Planned:
     output: str  # the run directory or the file it makes
     done: bool
     name: str  # short, for the progress line
-    depth: int = 0  # 1: a stage of a stage's recipe (its own `translit train` builds it)
+    level: int = 0  # 0: a numbered stage; 1 or more: built by a stage's own `translit train`
     main: bool = False  # the recipe's own training (run in this process)
 
 
@@ -47,36 +47,34 @@ def plan(recipe_path: str, recipe: Recipe, run_dir: str) -> List[Planned]:
     Raises:
       UserError: a stage's recipe does not load, or recipes need each other in a circle.
     """
-    return _plan(recipe_path, recipe, run_dir, 0, (os.path.realpath(recipe_path),))
+    return _plan(recipe_path, recipe, run_dir, 0, 0, (os.path.realpath(recipe_path),),
+                 main=True)
 
 
-def _plan(recipe_path, recipe, run_dir, depth, chain) -> List[Planned]:
-    stages = []
-    for stage in recipe.needs:
-        stages += _planned(stage, depth, chain, recipe_path)
+def _plan(recipe_path, recipe, run_dir, level, stages_level, chain,
+          main=False) -> List[Planned]:
+    """``level``: where the recipe's own training is listed; ``stages_level``: its stages."""
+    stages = [s for stage in recipe.needs
+              for s in _planned(stage, stages_level, chain, recipe_path)]
     stages.append(Planned(["train", recipe_path, "--run-dir", run_dir], run_dir,
-                          _trained(run_dir), recipe.name, depth, main=depth == 0))
-    for stage in recipe.then:
-        stages += _planned(stage, depth, chain, recipe_path)
-    return stages
+                          _trained(run_dir), recipe.name, level, main))
+    return stages + [s for stage in recipe.then
+                     for s in _planned(stage, stages_level, chain, recipe_path)]
 
 
-def _planned(stage: Stage, depth: int, chain, parent: str) -> List[Planned]:
+def _planned(stage: Stage, level: int, chain, parent: str) -> List[Planned]:
     if stage.command is not None:
         arguments = shlex.split(stage.command)
         arguments = arguments[1:] if arguments[:1] == ["translit"] else arguments
         return [Planned(arguments, stage.creates, os.path.exists(stage.creates),
-                        " ".join(arguments[:2]), depth + 1 if depth else 0)]
+                        " ".join(arguments[:2]), level)]
     real = os.path.realpath(stage.train)
     if real in chain:
         raise UserError(f"{parent}: needs {stage.train}, which needs it in turn; recipes cannot "
                         "need each other in a circle")
     recipe = load_recipe(stage.train)
     run_dir = stage.run_dir or os.path.join(RUNS_ROOT, recipe.name)
-    stages = _plan(stage.train, recipe, run_dir, depth + 1, chain + (real,))
-    for nested in stages:
-        nested.main = False
-    return stages
+    return _plan(stage.train, recipe, run_dir, level, level + 1, chain + (real,))
 
 
 def _trained(run_dir: str) -> bool:
@@ -89,14 +87,14 @@ def _trained(run_dir: str) -> bool:
 
 def format_plan(stages: Sequence[Planned]) -> str:
     """One line per stage: its number, its command, what it makes, done or to do."""
-    top = [s for s in stages if s.depth <= 1]
+    count = len(_numbered(stages))
     lines, number = [], 0
     for stage in stages:
-        if stage.depth > 1:
-            prefix = "     " * (stage.depth - 1) + "- "
+        if stage.level:
+            prefix = "     " * stage.level + "- "
         else:
             number += 1
-            prefix = f"{number:>2}/{len(top)} "
+            prefix = f"{number:>2}/{count} "
         state = "done" if stage.done else "to do"
         what = "(this recipe) " if stage.main else ""
         lines.append(f"{prefix}{what}translit {shlex.join(stage.arguments)}  ->  "
@@ -111,7 +109,7 @@ def run_stages(stages: Sequence[Planned], train_here) -> Optional[dict]:
     Raises:
       UserError: a stage failed (its number, command and exit status).
     """
-    top = [s for s in stages if s.depth <= 1]
+    top = _numbered(stages)
     record = None
     for number, stage in enumerate(top, start=1):
         label = f"{number}/{len(top)} {stage.name}"
@@ -125,6 +123,11 @@ def run_stages(stages: Sequence[Planned], train_here) -> Optional[dict]:
         else:
             _run(stage, label)
     return record
+
+
+def _numbered(stages: Sequence[Planned]) -> List[Planned]:
+    """The stages this process runs (the others are built by a stage's own process)."""
+    return [s for s in stages if s.level == 0]
 
 
 @contextlib.contextmanager

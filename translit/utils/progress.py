@@ -8,6 +8,8 @@ import sys
 import time
 from typing import Optional
 
+STAGE_ENV = "TRANSLIT_STAGE"  # "3/9 name": the stage a process runs (translit.training.stages)
+
 
 def timestamp() -> str:
     """The local time with its offset, to the second: ``2026-11-28T09:12:45+00:00``."""
@@ -70,7 +72,7 @@ class Progress:
     def __init__(self, total_steps: Optional[int], enabled: bool = True, stream=sys.stderr):
         self.total, self.enabled, self.stream = total_steps, enabled, stream
         # The stage of a recipe's plan that this training is (translit.training.stages).
-        stage = os.environ.get("TRANSLIT_STAGE")
+        stage = os.environ.get(STAGE_ENV)
         self.stage = f"stage {stage} " if stage else ""
         self.tty = stream.isatty()
         self.latest, self.dev, self.drawn = "", "", 0.0
